@@ -1,0 +1,104 @@
+# Mostrador: `make run` starts everything, `make test` runs every suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BACKEND := $(VENV)/backend
+BOT := $(VENV)/bot
+PY := $(BACKEND)/bin/python
+BOT_PY := $(BOT)/bin/python
+RASA := $(BOT)/bin/rasa
+MODEL := bot/models/mostrador.tar.gz
+BOT_TRAINING := bot/config.yml bot/domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/mostrador_nlu/*.py)
+export PYTHONPATH := $(CURDIR)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot eval-kb eval-tickets kb lock clean
+
+help:
+	@echo "make run    start the bot, the action server and the ticketing backend (installs what is missing)"
+	@echo "make test   run every test suite"
+	@echo "make bench  run the benchmarks (results in docs/benchmarks.md)"
+
+run: setup
+	@$(PY) scripts/run.py
+
+setup: $(BACKEND)/.installed $(BOT)/.installed .env $(MODEL) var/.migrated
+
+$(BACKEND)/.installed: requirements/backend.lock
+	@py=$$(scripts/find-python.sh backend) || exit 1; \
+	echo "creating the backend environment ($$py)…"; \
+	rm -rf $(BACKEND) && $$py -m venv $(BACKEND) && \
+	$(BACKEND)/bin/pip install --progress-bar on -r requirements/backend.lock && touch $@
+
+$(BOT)/.installed: requirements/bot.lock
+	@py=$$(scripts/find-python.sh bot) || exit 1; \
+	echo "creating the bot environment ($$py, rasa 3.6.21: about a minute, 2.7 GB)…"; \
+	rm -rf $(BOT) && $$py -m venv $(BOT) && \
+	$(BOT)/bin/pip install --progress-bar on -r requirements/bot.lock && touch $@
+
+.env: .env.example
+	@test -f .env || $(PY) scripts/make_env.py
+
+var/.migrated: $(BACKEND)/.installed .env $(wildcard ticketing/migrations/versions/*.py) ticketing/data/demo_business.yml
+	@mkdir -p var
+	@set -a && source .env && set +a && $(PY) -m ticketing.cli migrate && $(PY) -m ticketing.cli load-demo
+	@touch $@
+
+# Trained only when the training data, the domain, the config or the custom NLU components change.
+$(MODEL): $(BOT)/.installed $(BOT_TRAINING)
+	@echo "training the bot (about a minute)…"
+	@cd bot && ../$(RASA) train --fixed-model-name mostrador --out models --quiet 2>&1 | grep -v -i "warning\|deprecat\|declare_namespace\|^\s*$$" || true
+	@test -f $(MODEL) && touch $(MODEL)
+
+lint: $(BACKEND)/.installed
+	$(BACKEND)/bin/ruff check .
+	$(BACKEND)/bin/ruff format --check .
+
+test: lint test-backend test-kb test-bot test-e2e test-compose
+	@echo "all suites passed"
+
+test-backend: $(BACKEND)/.installed
+	$(PY) -m pytest -q tests/ticketing
+
+test-kb: $(BACKEND)/.installed
+	$(PY) -m pytest -q tests/kb
+
+test-bot: $(BOT)/.installed $(MODEL)
+	cd bot && ../$(RASA) data validate --quiet
+	PYTHONPATH=$(CURDIR):$(CURDIR)/bot $(BOT_PY) -m pytest -q -p no:cacheprovider tests/actions
+	cd bot && ../$(RASA) test core --stories tests/ --model models/mostrador.tar.gz --out ../var/rasa-test-results --fail-on-prediction-errors --quiet
+
+test-e2e: $(BACKEND)/.installed $(BOT)/.installed $(MODEL)
+	$(PY) -m pytest -q tests/e2e
+
+test-compose:
+	$(PY) -m pytest -q tests/compose
+
+eval-kb: $(BACKEND)/.installed
+	$(PY) -m kb.evaluate eval/kb_dev.yml
+
+eval-tickets: $(BACKEND)/.installed
+	$(PY) -m ticketing.classification.evaluate
+
+bench: bench-ticketing bench-kb bench-bot
+
+bench-ticketing: $(BACKEND)/.installed
+	$(PY) benchmarks/ticketing_bench.py
+
+bench-kb: $(BACKEND)/.installed
+	$(PY) benchmarks/kb_bench.py
+
+bench-bot: setup
+	$(PY) benchmarks/bot_bench.py
+
+kb: $(BACKEND)/.installed
+	@bin/kb $(ARGS)
+
+# Re-pin after editing requirements/*.in (needs both environments).
+lock:
+	$(BACKEND)/bin/pip freeze --exclude-editable > requirements/backend.lock
+	$(BOT)/bin/pip freeze --exclude-editable > requirements/bot.lock
+
+clean:
+	rm -rf var bot/models .pytest_cache

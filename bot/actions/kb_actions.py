@@ -1,0 +1,81 @@
+"""Answer from the knowledge base: answer, suggest the closest articles, or say honestly we don't know."""
+
+import logging
+import threading
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import runtime
+from actions.texts import language_of, say
+from actions.ticketing_client import TicketingRejected, TicketingUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def article_url(article_id: str, language: str) -> str:
+    return f"{runtime.settings().help_center_url}/help/{language}/{article_id}"
+
+
+def report_gap_in_background(question: str, language: str, conversation_id: str, best: dict | None) -> None:
+    """Tell the backend what we could not answer, without making the customer wait for it."""
+
+    def send() -> None:
+        try:
+            runtime.ticketing().report_gap(question, language, conversation_id, best)
+        except (TicketingUnavailable, TicketingRejected) as exc:
+            log.warning("could not report a KB gap: %s", exc)
+
+    threading.Thread(target=send, name="kb-gap", daemon=True).start()
+
+
+class ActionAnswerFromKb(Action):
+    def name(self) -> str:
+        return "action_answer_from_kb"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        question = (tracker.latest_message.get("text") or "").strip()
+        language = language_of(tracker.get_slot("language"))
+        decision = runtime.knowledge_base().decide(question, language)
+
+        if decision.action == "answer":
+            hit = decision.best
+            article, url = hit.article, article_url(hit.article.id, hit.article.language)
+            dispatcher.utter_message(
+                text=f"{article.summary}\n\n{say(language, 'read_more')}: {url}",
+                json_message={"kb_article": {"id": article.id, "title": article.title, "url": url, "score": hit.score}},
+            )
+            dispatcher.utter_message(
+                text=say(language, "did_it_help"),
+                buttons=[
+                    {"title": say(language, "yes"), "payload": "/affirm"},
+                    {"title": say(language, "no"), "payload": "/deny"},
+                ],
+            )
+            return [SlotSet("kb_article_id", article.id), SlotSet("last_question", question)]
+
+        best = decision.best
+        if decision.action == "suggest":
+            dispatcher.utter_message(
+                text=say(language, "suggest"),
+                buttons=[{"title": h.article.title, "payload": h.article.title} for h in decision.hits]
+                + [{"title": say(language, "talk_to_person"), "payload": "/request_human"}],
+            )
+        else:
+            dispatcher.utter_message(
+                text=say(language, "decline"),
+                buttons=[
+                    {"title": say(language, "open_ticket"), "payload": "/open_ticket"},
+                    {"title": say(language, "talk_to_person"), "payload": "/request_human"},
+                ],
+            )
+        if question:
+            report_gap_in_background(
+                question,
+                language,
+                tracker.sender_id,
+                {"id": best.article.id, "score": best.score} if best else None,
+            )
+        return [SlotSet("kb_article_id", None), SlotSet("last_question", question or None)]

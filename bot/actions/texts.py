@@ -1,0 +1,152 @@
+"""Words the actions build themselves (the rest are responses in domain.yml), in Spanish and English."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+TEAMS = {
+    "es": {
+        "billing": "facturación y pagos",
+        "logistics": "despachos y devoluciones",
+        "tech": "soporte técnico",
+        "accounts": "cuentas",
+        "sales": "ventas",
+        "customer_care": "atención al cliente",
+    },
+    "en": {
+        "billing": "billing",
+        "logistics": "shipping and returns",
+        "tech": "technical support",
+        "accounts": "accounts",
+        "sales": "sales",
+        "customer_care": "customer care",
+    },
+}
+_DAYS = {
+    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+}
+_MONTHS = {
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+
+MESSAGES = {
+    "es": {
+        "read_more": "Más detalles",
+        "did_it_help": "¿Te sirvió esta respuesta?",
+        "suggest": "No estoy seguro de haber entendido. ¿Te refieres a alguno de estos temas?",
+        "decline": "No encontré una respuesta a eso en nuestra ayuda. ¿Quieres que abra un ticket para que te responda una persona?",
+        "open_ticket": "Abrir un ticket",
+        "talk_to_person": "Hablar con una persona",
+        "yes": "Sí",
+        "no": "No",
+        "invalid_name": "No me quedó claro tu nombre. ¿Cómo te llamas?",
+        "invalid_email": 'Ese correo no parece válido (por ejemplo: nombre@dominio.cl). ¿Me lo escribes de nuevo? Si no tienes, escribe "saltar".',
+        "invalid_phone": "Ese teléfono no parece válido. Escríbelo con código de país, por ejemplo +56 9 1234 5678.",
+        "need_contact": "Necesito al menos un correo o un teléfono para que te puedan responder.",
+        "invalid_order": 'Los números de pedido son como CS-1234567 (7 a 10 dígitos). ¿Me lo revisas? Si no lo tienes, escribe "saltar".',
+        "invalid_description": "Cuéntame un poco más de lo que pasó, en una o dos frases.",
+        "invalid_consent": "Necesito un sí o un no: ¿nos autorizas a guardar tus datos con el ticket?",
+        "no_consent": "Entendido: no guardaremos tus datos personales. Abriré el ticket sin ellos y te responderemos solo por este chat; también puedes llamarnos al 600 600 1234.",
+        "ticket_failed": "No pude crear el ticket: {detail}. ¿Lo intentamos de nuevo?",
+        "status_need_number": "¿Cuál es el número de tu ticket? Es algo como T-000123.",
+        "status_not_found": "No encuentro el ticket {number}. ¿Puedes revisar el número?",
+        "status_not_yours": "Por seguridad solo puedo darte el estado de un ticket abierto desde esta conversación o con tu correo. Si es tuyo, escríbeme el correo con que lo abriste.",
+        "status": "Tu ticket {number} está {status}, con el equipo de {team}.",
+        "status_due": " Te responderemos a más tardar el {due}.",
+        "status_answered": " Ya te respondimos; revisa este chat o tu correo.",
+        "statuses": {
+            "new": "recibido",
+            "open": "en curso",
+            "pending": "esperando tu respuesta",
+            "resolved": "resuelto",
+            "closed": "cerrado",
+        },
+        "backend_down_status": "No puedo consultar el estado ahora mismo; nuestro sistema no responde. Inténtalo en unos minutos.",
+    },
+    "en": {
+        "read_more": "More details",
+        "did_it_help": "Did this answer help?",
+        "suggest": "I'm not sure I understood. Do you mean one of these?",
+        "decline": "I couldn't find an answer to that in our help center. Shall I open a ticket so a person can answer you?",
+        "open_ticket": "Open a ticket",
+        "talk_to_person": "Talk to a person",
+        "yes": "Yes",
+        "no": "No",
+        "invalid_name": "I didn't catch your name. What should I call you?",
+        "invalid_email": "That email doesn't look right (for example: name@domain.com). Could you type it again? If you don't have one, say \"skip\".",
+        "invalid_phone": "That phone number doesn't look right. Please include the country code, for example +56 9 1234 5678.",
+        "need_contact": "I need at least an email or a phone number so we can answer you.",
+        "invalid_order": 'Order numbers look like CS-1234567 (7 to 10 digits). Could you check it? If you don\'t have one, say "skip".',
+        "invalid_description": "Tell me a bit more about what happened, in a sentence or two.",
+        "invalid_consent": "I need a yes or a no: may we store your details with the ticket?",
+        "no_consent": "Understood: we won't store your personal details. I'll open the ticket without them and we'll answer only in this chat; you can also call us on 600 600 1234.",
+        "ticket_failed": "I couldn't create the ticket: {detail}. Shall we try again?",
+        "status_need_number": "What's your ticket number? It looks like T-000123.",
+        "status_not_found": "I can't find ticket {number}. Could you check the number?",
+        "status_not_yours": "For your security I can only give the status of a ticket opened from this conversation or with your email. If it's yours, type the email you opened it with.",
+        "status": "Your ticket {number} is {status}, with our {team} team.",
+        "status_due": " We'll answer you by {due}.",
+        "status_answered": " We've already answered; check this chat or your email.",
+        "statuses": {
+            "new": "received",
+            "open": "in progress",
+            "pending": "waiting for your reply",
+            "resolved": "resolved",
+            "closed": "closed",
+        },
+        "backend_down_status": "I can't check the status right now; our system isn't answering. Please try again in a few minutes.",
+    },
+}
+
+
+def language_of(value: str | None) -> str:
+    return value if value in MESSAGES else "es"
+
+
+def say(language: str, key: str, **values: str) -> str:
+    return MESSAGES[language_of(language)][key].format(**values)
+
+
+def team_name(language: str, team: str) -> str:
+    return TEAMS[language_of(language)].get(team, team)
+
+
+def when(language: str, moment: datetime, timezone: str) -> str:
+    """A due date as a customer reads it: "martes 24 de noviembre a las 10:30"."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    lang = language_of(language)
+    day, month = _DAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
+    if lang == "es":
+        return f"{day} {local.day} de {month} a las {local:%H:%M}"
+    return f"{day}, {month} {local.day} at {local:%H:%M} (Chile time)"
+
+
+def status_word(language: str, status: str) -> str:
+    return MESSAGES[language_of(language)]["statuses"].get(status, status)

@@ -1,0 +1,258 @@
+"""The ticket form, its validation, and handing the conversation to the ticketing backend."""
+
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import runtime
+from actions.texts import language_of, say, status_word, team_name, when
+from actions.ticketing_client import TicketingRejected, TicketingUnavailable, TicketNotFound
+from actions.validators import (
+    SKIPPED,
+    clean_description,
+    clean_email,
+    clean_name,
+    clean_order_number,
+    clean_phone,
+)
+
+log = logging.getLogger(__name__)
+
+FORM_SLOTS = ("customer_name", "customer_email", "customer_phone", "order_number", "issue_description", "data_consent")
+_TICKET_NUMBER = re.compile(r"\bT-?(\d{6})\b", re.IGNORECASE)
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _language(tracker: Tracker) -> str:
+    return language_of(tracker.get_slot("language"))
+
+
+def transcript(tracker: Tracker) -> list[dict[str, Any]]:
+    """The conversation so far, as the ticket stores it."""
+    lines = []
+    for event in tracker.events:
+        if event.get("event") in ("user", "bot") and event.get("text"):
+            lines.append(
+                {
+                    "sender": "customer" if event["event"] == "user" else "bot",
+                    "text": event["text"][:10000],
+                    "timestamp": datetime.fromtimestamp(event.get("timestamp") or 0, UTC).isoformat(),
+                }
+            )
+    return lines[-500:]
+
+
+class ActionStartTicket(Action):
+    """Before the form: carry over what the customer already told us (their unanswered question)."""
+
+    def name(self) -> str:
+        return "action_start_ticket"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events: list[EventType] = []
+        if not tracker.get_slot("issue_description"):
+            if _intent(tracker) == "complain":
+                text = tracker.latest_message.get("text") or ""
+            else:
+                text = tracker.get_slot("last_question") or ""
+            description = clean_description(text)
+            if description:
+                events.append(SlotSet("issue_description", description))
+        return events
+
+
+class ValidateTicketForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_ticket_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        # One of email or phone is enough: with an email, the phone is not asked.
+        email = tracker.get_slot("customer_email")
+        if email and email != SKIPPED:
+            return [s for s in domain_slots if s != "customer_phone"]
+        return domain_slots
+
+    def validate_customer_name(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        name = clean_name(str(value or ""))
+        if name is None:
+            dispatcher.utter_message(text=say(_language(tracker), "invalid_name"))
+        return {"customer_name": name}
+
+    def validate_customer_email(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") == "customer_email" and _intent(tracker) in ("skip", "deny"):
+            return {"customer_email": SKIPPED}
+        email = clean_email(str(value or ""))
+        if email is None:
+            dispatcher.utter_message(text=say(_language(tracker), "invalid_email"))
+        return {"customer_email": email}
+
+    def validate_customer_phone(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") == "customer_phone" and _intent(tracker) in ("skip", "deny"):
+            if tracker.get_slot("customer_email") in (None, SKIPPED):
+                dispatcher.utter_message(text=say(_language(tracker), "need_contact"))
+                return {"customer_phone": None, "customer_email": None}
+            return {"customer_phone": SKIPPED}
+        phone = clean_phone(str(value or ""))
+        if phone is None:
+            dispatcher.utter_message(text=say(_language(tracker), "invalid_phone"))
+        return {"customer_phone": phone}
+
+    def validate_order_number(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") == "order_number" and _intent(tracker) in ("skip", "deny"):
+            return {"order_number": SKIPPED}
+        order = clean_order_number(str(value or ""))
+        if order is None:
+            if tracker.get_slot("requested_slot") != "order_number":
+                return {"order_number": None}  # an unrelated number elsewhere: just ask later
+            dispatcher.utter_message(text=say(_language(tracker), "invalid_order"))
+        return {"order_number": order}
+
+    def validate_issue_description(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        description = clean_description(str(value or ""))
+        if description is None:
+            dispatcher.utter_message(text=say(_language(tracker), "invalid_description"))
+        return {"issue_description": description}
+
+    def validate_data_consent(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        if isinstance(value, bool):
+            return {"data_consent": value}
+        intent = _intent(tracker)
+        if intent in ("affirm", "deny"):
+            return {"data_consent": intent == "affirm"}
+        dispatcher.utter_message(text=say(_language(tracker), "invalid_consent"))
+        return {"data_consent": None}
+
+
+def _reset_form() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("requested_slot", None)]
+
+
+class ActionCancelTicketForm(Action):
+    def name(self) -> str:
+        return "action_cancel_ticket_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_ticket_form_cancelled")
+        return [ActiveLoop(None), *_reset_form()]
+
+
+def ticket_payload(tracker: Tracker) -> dict[str, Any]:
+    language = _language(tracker)
+    consent = tracker.get_slot("data_consent") is True
+
+    def given(slot: str) -> str | None:
+        value = tracker.get_slot(slot)
+        return None if value in (None, SKIPPED) else value
+
+    return {
+        "customer": {
+            "name": given("customer_name") or "Customer",
+            "email": given("customer_email"),
+            "phone": given("customer_phone"),
+            "external_id": f"rasa:{tracker.sender_id}",
+            "language": language,
+        },
+        "description": given("issue_description") or tracker.get_slot("last_question") or "(no description)",
+        "channel": "whatsapp" if tracker.get_latest_input_channel() == "whatsapp" else "web",
+        "language": language,
+        "conversation_id": tracker.sender_id,
+        "transcript": transcript(tracker),
+        "order_number": given("order_number"),
+        "consent": consent,
+        "metadata": {"kb_article_id": tracker.get_slot("kb_article_id")},
+    }
+
+
+def idempotency_key(tracker: Tracker) -> str:
+    """Stable for this submission: the conversation and the moment of the message that completed the form."""
+    last_user = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    return f"rasa:{tracker.sender_id}:{last_user.get('timestamp', 0)}"
+
+
+class ActionCreateTicket(Action):
+    def name(self) -> str:
+        return "action_create_ticket"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = _language(tracker)
+        if tracker.get_slot("data_consent") is False:
+            dispatcher.utter_message(text=say(language, "no_consent"))
+        try:
+            ticket = runtime.ticketing().create_ticket(ticket_payload(tracker), idempotency_key(tracker))
+        except TicketingUnavailable as exc:
+            log.warning("ticket creation failed, backend unavailable: %s", exc)
+            dispatcher.utter_message(response="utter_backend_down")
+            return []
+        except TicketingRejected as exc:
+            log.warning("ticket creation rejected: %s", exc)
+            dispatcher.utter_message(text=say(language, "ticket_failed", detail=exc.detail))
+            return []
+        due = ticket.first_response_due_at
+        dispatcher.utter_message(
+            response="utter_ticket_created",
+            number=ticket.number,
+            team=team_name(language, ticket.team),
+            due=when(language, due, runtime.settings().timezone) if due else "-",
+        )
+        events: list[EventType] = [SlotSet("ticket_id", float(ticket.id)), SlotSet("ticket_number", ticket.number)]
+        if tracker.get_slot("data_consent") is False:
+            events += _reset_form()
+        return events
+
+
+class ActionTicketStatus(Action):
+    """Tell the status of a ticket, only to the conversation or customer it belongs to."""
+
+    def name(self) -> str:
+        return "action_ticket_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = _language(tracker)
+        text = tracker.latest_message.get("text") or ""
+        found = _TICKET_NUMBER.search(text)
+        number = f"T-{found.group(1)}" if found else tracker.get_slot("ticket_number")
+        if not number:
+            dispatcher.utter_message(text=say(language, "status_need_number"))
+            return []
+        try:
+            ticket = runtime.ticketing().ticket_by_number(number)
+        except TicketNotFound:
+            dispatcher.utter_message(text=say(language, "status_not_found", number=number))
+            return []
+        except (TicketingUnavailable, TicketingRejected):
+            dispatcher.utter_message(text=say(language, "backend_down_status"))
+            return []
+        email = tracker.get_slot("customer_email")
+        owner = ticket.conversation_id == tracker.sender_id or (
+            email and ticket.customer_email and email.lower() == ticket.customer_email.lower()
+        )
+        if not owner:
+            # Same answer whether or not it exists elsewhere: nothing about someone else's ticket leaks.
+            dispatcher.utter_message(text=say(language, "status_not_yours"))
+            return [SlotSet("ticket_number", number)]
+        message = say(
+            language,
+            "status",
+            number=ticket.number,
+            status=status_word(language, ticket.status),
+            team=team_name(language, ticket.team),
+        )
+        if ticket.first_responded_at:
+            message += say(language, "status_answered")
+        elif ticket.first_response_due_at and ticket.status in ("new", "open"):
+            message += say(
+                language, "status_due", due=when(language, ticket.first_response_due_at, runtime.settings().timezone)
+            )
+        dispatcher.utter_message(text=message)
+        return [SlotSet("ticket_number", ticket.number)]

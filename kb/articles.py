@@ -1,0 +1,135 @@
+"""KB articles: Markdown files with YAML front matter, `kb_articles/<lang>/<slug>.md`."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("es", "en")
+CATEGORIES = (
+    "billing",
+    "orders_shipping",
+    "returns_refunds",
+    "technical_support",
+    "account_access",
+    "sales",
+    "complaints",
+    "other",
+)
+REQUIRED = ("id", "title", "language", "category", "questions")
+ALLOWED = {*REQUIRED, "tags", "updated", "status", "related"}
+_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class ArticleError(Exception):
+    """An article that cannot be loaded; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    language: str
+    category: str
+    questions: tuple[str, ...]
+    body: str
+    path: Path
+    tags: tuple[str, ...] = ()
+    updated: str | None = None
+    status: str = "published"
+    related: tuple[str, ...] = field(default=())
+
+    @property
+    def summary(self) -> str:
+        """The first paragraph: what the bot sends as the chat answer."""
+        return first_paragraph(self.body)
+
+    @property
+    def slug(self) -> str:
+        return self.path.stem
+
+
+def first_paragraph(body: str) -> str:
+    lines: list[str] = []
+    for line in body.strip().splitlines():
+        if not line.strip():
+            if lines:
+                break
+            continue
+        if line.lstrip().startswith("#") and not lines:
+            continue
+        lines.append(line.strip())
+    return " ".join(lines)
+
+
+def parse_article(path: Path) -> Article:
+    """Read one article; raise ArticleError saying what is wrong with it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArticleError(f"{path}: cannot read: {exc}") from None
+    if not text.startswith("---"):
+        raise ArticleError(f"{path}: missing front matter (the file must start with a '---' line)")
+    parts = text.split("\n---", 1)
+    if len(parts) != 2:
+        raise ArticleError(f"{path}: front matter is not closed with a '---' line")
+    try:
+        meta = yaml.safe_load(parts[0].removeprefix("---"))
+    except yaml.YAMLError as exc:
+        raise ArticleError(f"{path}: front matter is not valid YAML: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ArticleError(f"{path}: front matter must be a mapping of keys")
+    body = parts[1].split("\n", 1)[1] if "\n" in parts[1] else ""
+    missing = [k for k in REQUIRED if not meta.get(k)]
+    if missing:
+        raise ArticleError(f"{path}: missing {', '.join(missing)}")
+    unknown = sorted(set(meta) - ALLOWED)
+    if unknown:
+        raise ArticleError(f"{path}: unknown keys {', '.join(unknown)}")
+    if not isinstance(meta["id"], str) or not _ID.match(meta["id"]):
+        raise ArticleError(f"{path}: id must be lowercase words joined by '-', got {meta['id']!r}")
+    if meta["language"] not in LANGUAGES:
+        raise ArticleError(f"{path}: language must be one of {', '.join(LANGUAGES)}, got {meta['language']!r}")
+    if path.parent.name in LANGUAGES and path.parent.name != meta["language"]:
+        raise ArticleError(f"{path}: language {meta['language']!r} but the file is under {path.parent.name}/")
+    if meta["category"] not in CATEGORIES:
+        raise ArticleError(f"{path}: category must be one of {', '.join(CATEGORIES)}, got {meta['category']!r}")
+    questions = meta["questions"]
+    if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
+        raise ArticleError(f"{path}: questions must be a list of non-empty strings")
+    status = meta.get("status", "published")
+    if status not in ("published", "draft"):
+        raise ArticleError(f"{path}: status must be published or draft, got {status!r}")
+    if not first_paragraph(body):
+        raise ArticleError(f"{path}: the body is empty; its first paragraph is the chat answer")
+    updated = meta.get("updated")
+    return Article(
+        id=meta["id"],
+        title=str(meta["title"]).strip(),
+        language=meta["language"],
+        category=meta["category"],
+        questions=tuple(q.strip() for q in questions),
+        body=body.strip(),
+        path=path,
+        tags=tuple(str(t) for t in (meta.get("tags") or [])),
+        updated=updated.isoformat() if isinstance(updated, dt.date) else (str(updated) if updated else None),
+        status=status,
+        related=tuple(str(r) for r in (meta.get("related") or [])),
+    )
+
+
+def article_files(root: Path) -> list[Path]:
+    return sorted(p for p in Path(root).glob("*/*.md") if p.is_file())
+
+
+def load_articles(root: Path) -> tuple[list[Article], list[str]]:
+    """Every readable article under root, and one error line per broken file (the others still load)."""
+    articles, errors = [], []
+    for path in article_files(root):
+        try:
+            articles.append(parse_article(path))
+        except ArticleError as exc:
+            errors.append(str(exc))
+    return articles, errors

@@ -1,0 +1,121 @@
+"""Text analysis for search: accents folded, stop words dropped, words stemmed per language."""
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_TOKEN = re.compile(r"[a-z0-9ñ]+")
+
+STOPWORDS = {
+    "es": frozenset(
+        "a al algo algun alguna algunas alguno algunos ante antes aqui asi como con contra cual cuales cuando "
+        "de del desde donde dos e el ella ellas ellos en entre era eres es esa esas ese eso esos esta estas "
+        "este esto estos estoy fue ha hay he la las le les lo los me mi mis mas muy nos o otra otro para pero "
+        "por porque que q se sea ser si sin sobre son su sus te ti tu tus un una unas uno unos y ya yo oye "
+        "hola buenas buenos dias tardes noches porfa favor xfa plis gracias po cachai weon tb tmb pq xq ke k "
+        "usted ustedes ustedes quisiera quiero puedo puede pueden necesito saber consulta pregunta tengo "
+        "tienen hacer hago ahi alla eh ah ok".split()
+    ),
+    "en": frozenset(
+        "a about am an and any are as at be been but by can could did do does doing for from get got had has "
+        "have hello hey hi how i i'm im if in into is it its just me my of on or our please pls plz so than "
+        "that the their them then there these they this to u ur was we were what when where which who why "
+        "will with would you your yours thanks thx hi want need know tell question ask asking im".split()
+    ),
+}
+_STEMMERS = {"es": snowballstemmer.stemmer("spanish"), "en": snowballstemmer.stemmer("english")}
+# Shorthand customers type in chat, mapped to the word they mean (after folding).
+SHORTHAND = {
+    "es": {
+        "q": "que",
+        "xq": "porque",
+        "pq": "porque",
+        "tb": "tambien",
+        "d": "de",
+        "x": "por",
+        "dnd": "donde",
+        "cdo": "cuando",
+        "info": "informacion",
+        "nro": "numero",
+        "num": "numero",
+        "n": "numero",
+    },
+    "en": {
+        "u": "you",
+        "r": "are",
+        "ur": "your",
+        "pls": "please",
+        "plz": "please",
+        "thx": "thanks",
+        "wanna": "want",
+        "gonna": "going",
+        "acct": "account",
+        "pwd": "password",
+        "pw": "password",
+        "info": "information",
+        "addr": "address",
+        "w/": "with",
+    },
+}
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents, keeping ñ: "Envío" and "envio" are the same word."""
+    text = text.lower().replace("ñ", "\0")
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return text.replace("\0", "ñ")
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(fold(text))
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, language: str) -> str:
+    return _STEMMERS[language].stemWord(word)
+
+
+def terms(text: str, language: str) -> list[str]:
+    """The searchable terms of a text: folded, shorthand expanded, stop words out, stemmed."""
+    shorthand, stop = SHORTHAND[language], STOPWORDS[language]
+    out = []
+    for token in tokens(text):
+        token = shorthand.get(token, token)
+        if token in stop:
+            continue
+        out.append(stem(token, language))
+    return out
+
+
+# Language detection: which of the two languages a short chat message is written in.
+_SPANISH = frozenset(
+    "el la los las un una de del que y en por para con si sí mi mis me te se es son esta está estoy hola "
+    "holi buenas buenos dias días tardes noches gracias quiero necesito tengo hay como cómo cuando cuándo "
+    "donde dónde porque pero ya muy mas más pedido compra cuenta ayuda favor porfa chao adiós adios tiene "
+    "puedo puede hablar persona al lo le su sus nos ni también tb q xq pq oye llegó llego todavía todavia "
+    "nada dale sí bueno vale cancelar olvídalo olvidalo saltar omitir ninguno ninguna correo teléfono "
+    "telefono nombre soy llamo mi eres qué que quién quien estado ticket? reclamo".split()
+)
+_ENGLISH = frozenset(
+    "the an of to and in for with on is are was am i my me you your it this that not yes hello hi hey "
+    "thanks thank please pls want need have has how when where why what order account help can could "
+    "would talk person bye be do does did get got still yet from at by u r ur im i'm dont don't yeah yep "
+    "nope sure cancel skip forget mind email phone name status who are good morning evening afternoon "
+    "agent human people someone".split()
+)
+_WORD = re.compile(r"[a-záéíóúüñ']+")
+
+
+def detect_language(text: str) -> str | None:
+    """Return "es" or "en" from the words used; None when the message gives no evidence either way."""
+    lowered = text.lower()
+    tokens = _WORD.findall(lowered)
+    if not tokens:
+        return None
+    es = sum(t in _SPANISH for t in tokens) + 2 * sum(ch in "ñ¿¡áéíóú" for ch in lowered)
+    en = sum(t in _ENGLISH for t in tokens)
+    if es == en:
+        return None
+    return "es" if es > en else "en"

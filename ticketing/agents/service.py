@@ -1,0 +1,60 @@
+"""Teams and agents: load them from the business file; agents log in and change their status."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ticketing.agents.models import Agent, Team
+from ticketing.auth import hash_password, verify_password
+from ticketing.business.config import BusinessConfig
+from ticketing.errors import NotFound, Unauthorized
+
+
+def sync_from_config(session: Session, config: BusinessConfig) -> tuple[int, int]:
+    """Create or update the configured teams and agents; keep each agent's load and history."""
+    teams = {t.key: t for t in session.scalars(select(Team))}
+    for key, team_config in config.teams.items():
+        team = teams.get(key) or Team(key=key)
+        team.name, team.calendar = team_config.name, team_config.calendar
+        session.add(team)
+    agents = {a.email.lower(): a for a in session.scalars(select(Agent))}
+    for agent_config in config.agents:
+        agent = agents.get(agent_config.email.lower())
+        if agent is None:
+            agent = Agent(email=agent_config.email, password_hash=hash_password(agent_config.password))
+            session.add(agent)
+        elif not verify_password(agent.password_hash, agent_config.password):
+            agent.password_hash = hash_password(agent_config.password)
+        agent.name = agent_config.name
+        agent.teams = list(agent_config.teams)
+        agent.skills = list(agent_config.skills)
+        agent.languages = list(agent_config.languages)
+        agent.tier = agent_config.tier
+        agent.capacity = agent_config.capacity
+        agent.status = agent_config.status
+        agent.shift = agent_config.shift
+        agent.vip_enabled = agent_config.vip_enabled
+        agent.is_supervisor = agent_config.supervisor
+    session.commit()
+    return len(config.teams), len(config.agents)
+
+
+def authenticate(session: Session, email: str, password: str) -> Agent:
+    agent = session.scalars(select(Agent).where(func.lower(Agent.email) == email.lower())).first()
+    if agent is None or not verify_password(agent.password_hash, password):
+        raise Unauthorized("wrong email or password")
+    return agent
+
+
+def get_agent(session: Session, agent_id: int) -> Agent:
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound(f"agent {agent_id} does not exist")
+    return agent
+
+
+def set_status(session: Session, agent: Agent, status: str, now: datetime) -> Agent:
+    agent.status = status
+    session.commit()
+    return agent

@@ -1,0 +1,71 @@
+"""The loaded business: its configuration, calendars and trained ticket classifier, built once per process."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ticketing.business.config import BusinessConfig, ConfigError, load_business
+from ticketing.classification.classifier import TicketClassifier, load_labelled
+from ticketing.sla.calendar import BusinessCalendar
+
+LABELLED_TICKETS = Path(__file__).resolve().parent.parent / "data" / "labelled_tickets.jsonl"
+
+
+@dataclass(frozen=True)
+class SlaPromise:
+    policy: str
+    calendar: BusinessCalendar
+    first_response_minutes: float
+    resolution_minutes: float
+    first_response_due_at: datetime
+    resolution_due_at: datetime
+    first_response_warn_at: datetime
+    resolution_warn_at: datetime
+
+
+class Business:
+    def __init__(self, config: BusinessConfig, classifier: TicketClassifier):
+        self.config = config
+        self.classifier = classifier
+        self.calendars = config.calendar_objects
+
+    @classmethod
+    def load(cls, config_path: Path, labelled_path: Path = LABELLED_TICKETS) -> "Business":
+        config = load_business(config_path)
+        try:
+            examples = load_labelled(labelled_path)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{labelled_path}: {exc}") from None
+        to_category = {sub: key for key, cat in config.categories.items() for sub in cat.subcategories}
+        unknown = sorted({e.subcategory for e in examples} - to_category.keys())
+        if unknown:
+            raise ConfigError(f"{labelled_path}: subcategories not in {config_path}: {', '.join(unknown)}")
+        return cls(config, TicketClassifier(examples, to_category))
+
+    def team_of(self, category: str) -> str:
+        return self.config.categories[category].team
+
+    def calendar_of_policy(self, policy_name: str) -> BusinessCalendar:
+        policy = next(p for p in self.config.sla.policies if p.name == policy_name)
+        return self.calendars[policy.calendar]
+
+    def sla_promise(self, priority: str, vip: bool, received_at: datetime) -> SlaPromise:
+        """Due dates for a ticket of this priority and plan received at `received_at`."""
+        policy = self.config.policy_for(priority)
+        calendar = self.calendars[policy.calendar]
+        first = policy.first_response_minutes * (self.config.sla.vip_first_response_factor if vip else 1)
+        resolution = policy.resolution_minutes
+        warn = self.config.sla.at_risk_fraction
+        return SlaPromise(
+            policy=policy.name + (" (VIP)" if vip else ""),
+            calendar=calendar,
+            first_response_minutes=first,
+            resolution_minutes=resolution,
+            first_response_due_at=calendar.add_minutes(received_at, first),
+            resolution_due_at=calendar.add_minutes(received_at, resolution),
+            first_response_warn_at=calendar.add_minutes(received_at, first * warn),
+            resolution_warn_at=calendar.add_minutes(received_at, resolution * warn),
+        )
+
+    def repeat_window(self) -> timedelta:
+        return timedelta(days=self.config.priority.repeat_contact_days)

@@ -1,0 +1,102 @@
+"""Category and subcategory of a ticket from its text: TF-IDF words + character n-grams, logistic regression.
+
+Trained at start-up from the business's labelled tickets (a second or so); the subcategory model's
+probabilities are summed per category, so the category is decided by all the evidence for it.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from ticketing.classification.text import fold
+
+# Below this confidence the text is ambiguous and the bot's category hint, when given, decides.
+HINT_THRESHOLD = 0.45
+
+
+@dataclass(frozen=True)
+class LabelledTicket:
+    text: str
+    language: str
+    category: str
+    subcategory: str
+
+    @property
+    def split(self) -> str:
+        """A stable 80/20 train/held-out split by a hash of the text."""
+        digest = hashlib.sha1(self.text.encode("utf-8")).digest()
+        return "heldout" if digest[0] % 5 == 0 else "train"
+
+
+@dataclass(frozen=True)
+class Classification:
+    category: str
+    subcategory: str | None
+    confidence: float
+    used_hint: bool
+
+
+def load_labelled(path: Path) -> list[LabelledTicket]:
+    rows = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            rows.append(LabelledTicket(item["text"], item["language"], item["category"], item["subcategory"]))
+        except (ValueError, KeyError) as exc:
+            raise ValueError(f"{path}:{number}: bad labelled ticket: {exc}") from None
+    return rows
+
+
+class TicketClassifier:
+    def __init__(self, examples: list[LabelledTicket], subcategory_to_category: dict[str, str]):
+        self._to_category = subcategory_to_category
+        self._pipeline = Pipeline(
+            [
+                (
+                    "features",
+                    FeatureUnion(
+                        [
+                            ("words", TfidfVectorizer(preprocessor=fold, ngram_range=(1, 2), sublinear_tf=True)),
+                            (
+                                "chars",
+                                TfidfVectorizer(
+                                    preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True
+                                ),
+                            ),
+                        ]
+                    ),
+                ),
+                ("model", LogisticRegression(C=20, max_iter=3000)),
+            ]
+        )
+        self._pipeline.fit([e.text for e in examples], [e.subcategory for e in examples])
+        self._subcategories = list(self._pipeline.classes_)
+        self._categories = sorted(set(self._to_category.values()))
+        # Matrix summing subcategory probabilities into their category.
+        self._sum = np.zeros((len(self._subcategories), len(self._categories)))
+        for i, sub in enumerate(self._subcategories):
+            self._sum[i, self._categories.index(self._to_category[sub])] = 1.0
+
+    def classify(self, text: str, hint: str | None = None) -> Classification:
+        sub_probs = self._pipeline.predict_proba([text])[0]
+        cat_probs = sub_probs @ self._sum
+        best = int(np.argmax(cat_probs))
+        category, confidence = self._categories[best], float(cat_probs[best])
+        if hint in self._categories and hint != category and confidence < HINT_THRESHOLD:
+            category, used_hint = hint, True
+        else:
+            used_hint = False
+        # The most likely subcategory within the chosen category.
+        in_category = [
+            (p, s) for p, s in zip(sub_probs, self._subcategories, strict=True) if self._to_category[s] == category
+        ]
+        subcategory = max(in_category)[1] if in_category else None
+        return Classification(category, subcategory, confidence, used_hint)

@@ -1,0 +1,8 @@
+"""Every table, imported in one place for Alembic and create_all."""
+
+from ticketing.agents.models import Agent, Team
+from ticketing.customers.models import Customer
+from ticketing.kb.models import KbGap
+from ticketing.tickets.models import CsatAnswer, Message, Ticket, TicketEvent
+
+__all__ = ["Agent", "Team", "Customer", "KbGap", "CsatAnswer", "Message", "Ticket", "TicketEvent"]

@@ -1,0 +1,119 @@
+"""Assignment use cases: give a ticket to the best free agent, or queue it and drain the queue later.
+
+Capacity is enforced by a conditional UPDATE (open_assigned < capacity) in the same transaction as the
+ticket change, so two assignments can never overfill an agent, on any number of backend processes.
+Queued tickets are claimed with FOR UPDATE SKIP LOCKED, so two sweeps never take the same ticket.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ticketing.agents.models import Agent
+from ticketing.business.runtime import Business
+from ticketing.routing.choice import AgentState, TicketNeeds, explain, rank, why_not
+from ticketing.tickets.models import Ticket, TicketEvent
+
+OPEN_STATUSES = ("new", "open", "pending")
+
+
+def agent_state(agent: Agent, business: Business, now: datetime) -> AgentState:
+    shift = business.calendars.get(agent.shift) if agent.shift else None
+    return AgentState(
+        id=agent.id,
+        name=agent.name,
+        teams=tuple(agent.teams),
+        skills=tuple(agent.skills),
+        languages=tuple(agent.languages),
+        tier=agent.tier,
+        capacity=agent.capacity,
+        open_assigned=agent.open_assigned,
+        status=agent.status,
+        on_shift=shift.is_open(now) if shift else True,
+        vip_enabled=agent.vip_enabled,
+        last_assigned_at=agent.last_assigned_at,
+    )
+
+
+def needs_of(ticket: Ticket) -> TicketNeeds:
+    return TicketNeeds(
+        team=ticket.team,
+        category=ticket.category,
+        language=ticket.language,
+        tier=ticket.tier,
+        vip=ticket.customer.plan == "vip",
+    )
+
+
+def try_assign(session: Session, ticket: Ticket, business: Business, now: datetime, actor: str) -> Agent | None:
+    """Assign the ticket to the best eligible agent; queue it (with the reasons) when there is none."""
+    needs = needs_of(ticket)
+    agents = session.scalars(select(Agent).order_by(Agent.id)).all()
+    states = [agent_state(a, business, now) for a in agents if needs.team in a.teams]
+    ranked = rank(states, needs)
+    for position, state in enumerate(ranked):
+        claimed = session.execute(
+            update(Agent)
+            .where(Agent.id == state.id, Agent.open_assigned < Agent.capacity)
+            .values(open_assigned=Agent.open_assigned + 1, last_assigned_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            continue  # someone else filled the last slot a moment ago: next best
+        agent = session.get(Agent, state.id)
+        session.refresh(agent, ["open_assigned", "last_assigned_at"])
+        ticket.assignee_id = agent.id
+        ticket.queued_at = None
+        session.add(
+            TicketEvent(
+                ticket=ticket,
+                kind="assigned",
+                actor=actor,
+                reason=explain(state, needs, len(ranked) - 1 - position),
+                data={"assignee": agent.email, "team": ticket.team},
+                created_at=now,
+            )
+        )
+        return agent
+    if ticket.queued_at is None:
+        ticket.queued_at = now
+        blockers = {s.name: why_not(s, needs) for s in states}
+        reason = "no eligible agent: " + (
+            "; ".join(f"{name} {why}" for name, why in blockers.items()) if blockers else "the team has no agents"
+        )
+        session.add(
+            TicketEvent(
+                ticket=ticket, kind="queued", actor=actor, reason=reason, data={"team": ticket.team}, created_at=now
+            )
+        )
+    return None
+
+
+def release(session: Session, ticket: Ticket) -> None:
+    """The assignee no longer holds this ticket open: free their slot."""
+    if ticket.assignee_id is not None:
+        session.execute(
+            update(Agent)
+            .where(Agent.id == ticket.assignee_id, Agent.open_assigned > 0)
+            .values(open_assigned=Agent.open_assigned - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def drain_queue(session: Session, business: Business, now: datetime, team: str | None = None, limit: int = 200) -> int:
+    """Assign waiting tickets, most urgent first; return how many found an agent."""
+    query = (
+        select(Ticket)
+        .where(Ticket.assignee_id.is_(None), Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.priority_rank.desc(), Ticket.next_due_at, Ticket.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Ticket)
+    )
+    if team:
+        query = query.where(Ticket.team == team)
+    assigned = 0
+    for ticket in session.scalars(query).unique().all():
+        if try_assign(session, ticket, business, now, actor="system:queue") is not None:
+            assigned += 1
+    return assigned

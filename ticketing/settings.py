@@ -1,0 +1,26 @@
+"""Settings of the ticketing backend, read from TICKETING_* environment variables (and `.env`)."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TICKETING_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'ticketing.db'}"
+    # Service callers (the action server) present this bearer token. No default: a secret.
+    api_token: SecretStr
+    # Signs agent session tokens. No default: a secret.
+    secret_key: SecretStr
+    business_config: Path = REPO_ROOT / "ticketing" / "data" / "demo_business.yml"
+    kb_dir: Path = REPO_ROOT / "kb_articles"
+    # Where customers reach the help center; the bot's article links point here.
+    public_url: str = "http://localhost:8000"
+    # Seconds between sweeps that assign queued tickets and detect SLA warnings and breaches.
+    sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    # The Rasa server, for delivering agent replies to the customer's conversation.
+    bot_url: str = "http://localhost:5005"

@@ -1,0 +1,229 @@
+"""HTTP routes of the ticket API: parse, call the service, serialise."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from sqlalchemy import select
+
+from ticketing.agents.models import Agent
+from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
+from ticketing.tickets import service
+from ticketing.tickets.models import Ticket
+from ticketing.tickets.schemas import (
+    ClassifyIn,
+    ClassifyOut,
+    CsatIn,
+    MessageIn,
+    MessageOut,
+    TicketDetail,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+
+
+def ticket_out(ticket: Ticket, assignee: str | None) -> dict:
+    customer = ticket.customer
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "status": ticket.status,
+        "category": ticket.category,
+        "subcategory": ticket.subcategory,
+        "priority": ticket.priority,
+        "priority_reasons": ticket.priority_reasons,
+        "team": ticket.team,
+        "assignee": assignee,
+        "tier": ticket.tier,
+        "language": ticket.language,
+        "channel": ticket.channel,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "customer": {
+            "name": customer.name,
+            "email": customer.email,
+            "phone": customer.phone,
+            "plan": customer.plan,
+        },
+        "order_number": ticket.order_number,
+        "conversation_id": ticket.conversation_id,
+        "consent": ticket.consent,
+        "sla": {
+            "policy": ticket.sla_policy,
+            "first_response_due_at": ticket.first_response_due_at,
+            "resolution_due_at": ticket.resolution_due_at,
+            "state": ticket.sla_state,
+            "first_responded_at": ticket.first_responded_at,
+        },
+        "received_at": ticket.received_at,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+    }
+
+
+def _agent_names(session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(Agent.id, Agent.email).where(Agent.id.in_(ids))).all())
+
+
+def _detail(session, ticket: Ticket) -> dict:
+    names = _agent_names(session, {ticket.assignee_id} | {m.agent_id for m in ticket.messages} - {None})
+    out = ticket_out(ticket, names.get(ticket.assignee_id))
+    out["messages"] = [
+        {
+            "id": m.id,
+            "author": m.author,
+            "agent": names.get(m.agent_id),
+            "body": m.body,
+            "internal": m.internal,
+            "source": m.source,
+            "created_at": m.created_at,
+        }
+        for m in ticket.messages
+    ]
+    out["timeline"] = [
+        {"kind": e.kind, "actor": e.actor, "reason": e.reason, "data": e.data, "created_at": e.created_at}
+        for e in ticket.events
+    ]
+    return out
+
+
+@router.post("/tickets", response_model=TicketOut, status_code=201, responses={200: {"model": TicketOut}})
+def create_ticket(
+    ticket_in: TicketIn,
+    response: Response,
+    session: SessionDep,
+    business: BusinessDep,
+    principal: PrincipalDep,
+    now: NowDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+):
+    """Create a ticket: classified, prioritised, routed and under its SLA. The same Idempotency-Key returns the same ticket."""
+    ticket, created = service.create_ticket(
+        session,
+        ticket_in=ticket_in,
+        business=business,
+        actor=principal.name,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    if not created:
+        response.status_code = 200
+    return ticket_out(ticket, _agent_names(session, {ticket.assignee_id} - {None}).get(ticket.assignee_id))
+
+
+@router.get("/tickets", response_model=TicketPage)
+def list_tickets(
+    session: SessionDep,
+    principal: PrincipalDep,
+    team: str | None = None,
+    status: str | None = None,
+    assignee: str | None = None,
+    priority: str | None = None,
+    customer_email: str | None = None,
+    conversation_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
+    """A page of tickets ordered by urgency (earliest SLA target, then priority)."""
+    tickets, total = service.list_tickets(
+        session,
+        teams=principal.teams,
+        team=team,
+        status=status,
+        assignee=assignee,
+        priority=priority,
+        customer_email=customer_email,
+        conversation_id=conversation_id,
+        limit=limit,
+        offset=offset,
+    )
+    names = _agent_names(session, {t.assignee_id for t in tickets} - {None})
+    return {
+        "items": [ticket_out(t, names.get(t.assignee_id)) for t in tickets],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get("/tickets/by-number/{number}", response_model=TicketDetail)
+def get_ticket_by_number(number: str, session: SessionDep, principal: PrincipalDep):
+    """One ticket by its number (T-000123), with messages and timeline."""
+    ticket = service.get_by_number(session, number)
+    service.check_visible(ticket, principal.teams)
+    return _detail(session, service.get_ticket(session, ticket.id, detail=True))
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketDetail)
+def get_ticket(ticket_id: int, session: SessionDep, principal: PrincipalDep):
+    """One ticket with its messages and timeline."""
+    ticket = service.get_ticket(session, ticket_id, detail=True)
+    service.check_visible(ticket, principal.teams)
+    return _detail(session, ticket)
+
+
+@router.patch("/tickets/{ticket_id}", response_model=TicketOut)
+def patch_ticket(
+    ticket_id: int, patch: TicketPatch, session: SessionDep, business: BusinessDep, principal: PrincipalDep, now: NowDep
+):
+    """Change status, priority, team, assignee or tier; every change lands in the timeline."""
+    ticket = service.patch_ticket(
+        session,
+        ticket_id=ticket_id,
+        patch=patch,
+        business=business,
+        actor=principal.name,
+        teams=principal.teams,
+        now=now,
+    )
+    return ticket_out(ticket, _agent_names(session, {ticket.assignee_id} - {None}).get(ticket.assignee_id))
+
+
+@router.post("/tickets/{ticket_id}/messages", response_model=MessageOut, status_code=201)
+def add_message(
+    ticket_id: int,
+    message_in: MessageIn,
+    session: SessionDep,
+    business: BusinessDep,
+    principal: PrincipalDep,
+    now: NowDep,
+):
+    """Add a message. A public agent message goes to the customer and stops the first-response clock."""
+    agent = session.get(Agent, principal.agent_id) if principal.agent_id else None
+    message = service.add_message(
+        session,
+        ticket_id=ticket_id,
+        message_in=message_in,
+        business=business,
+        actor=principal.name,
+        agent=agent,
+        teams=principal.teams,
+        now=now,
+    )
+    return {
+        "id": message.id,
+        "author": message.author,
+        "agent": agent.email if agent and message.agent_id else None,
+        "body": message.body,
+        "internal": message.internal,
+        "source": message.source,
+        "created_at": message.created_at,
+    }
+
+
+@router.post("/tickets/{ticket_id}/csat", status_code=201)
+def record_csat(ticket_id: int, csat_in: CsatIn, session: SessionDep, principal: PrincipalDep, now: NowDep):
+    """Store the customer's satisfaction score (1–5) and comment for a resolved ticket."""
+    answer = service.record_csat(session, ticket_id=ticket_id, csat_in=csat_in, actor=principal.name, now=now)
+    return {"ticket_id": ticket_id, "score": answer.score, "comment": answer.comment}
+
+
+@router.post("/classify", response_model=ClassifyOut)
+def classify(classify_in: ClassifyIn, session: SessionDep, business: BusinessDep, principal: PrincipalDep, now: NowDep):
+    """The category, priority (with reasons), team and SLA the backend would give, without creating a ticket."""
+    return service.classify(session, classify_in=classify_in, business=business, now=now)

@@ -1,0 +1,150 @@
+"""Request and response models of the ticket API (v1)."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+Channel = Literal["web", "whatsapp", "email", "api", "facebook", "instagram", "twitter"]
+Language = Literal["es", "en"]
+Priority = Literal["low", "normal", "high", "urgent"]
+Status = Literal["new", "open", "pending", "resolved", "closed"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerIn(_In):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    email: EmailStr | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    external_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    plan: Literal["standard", "vip"] = "standard"
+    language: Language | None = None
+
+
+class TranscriptLine(_In):
+    sender: Literal["customer", "bot", "agent"]
+    text: Annotated[str, StringConstraints(max_length=10000)]
+    timestamp: datetime
+
+
+class TicketIn(_In):
+    customer: CustomerIn
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    channel: Channel = "api"
+    language: Language | None = None
+    conversation_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    transcript: list[TranscriptLine] = Field(default_factory=list, max_length=500)
+    order_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    consent: bool
+    received_at: datetime | None = None
+    category_hint: Annotated[str, StringConstraints(max_length=60)] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class SlaOut(BaseModel):
+    policy: str | None
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    state: str = "ok"
+    first_responded_at: datetime | None = None
+
+
+class TicketOut(BaseModel):
+    id: int
+    number: str
+    status: Status
+    category: str
+    subcategory: str | None
+    priority: Priority
+    priority_reasons: list[str]
+    team: str
+    assignee: str | None
+    tier: int
+    language: Language
+    channel: Channel
+    subject: str | None
+    description: str
+    customer: dict[str, Any]
+    order_number: str | None
+    conversation_id: str | None
+    consent: bool
+    sla: SlaOut
+    received_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessageOut(BaseModel):
+    id: int
+    author: str
+    agent: str | None
+    body: str
+    internal: bool
+    source: str
+    created_at: datetime
+
+
+class EventOut(BaseModel):
+    kind: str
+    actor: str
+    reason: str | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class TicketDetail(TicketOut):
+    messages: list[MessageOut]
+    timeline: list[EventOut]
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TicketPatch(_In):
+    status: Status | None = None
+    priority: Priority | None = None
+    team: str | None = None
+    assignee: EmailStr | None = None
+    tier: Annotated[int, Field(ge=1, le=5)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class MessageIn(_In):
+    author: Literal["agent", "customer"]
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
+    internal: bool = False
+
+
+class CsatIn(_In):
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class ClassifyIn(_In):
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    channel: Channel = "api"
+    language: Language | None = None
+    plan: Literal["standard", "vip"] = "standard"
+    customer_email: EmailStr | None = None
+    category_hint: Annotated[str, StringConstraints(max_length=60)] | None = None
+
+
+class ClassifyOut(BaseModel):
+    category: str
+    subcategory: str | None
+    confidence: float
+    priority: Priority
+    priority_reasons: list[str]
+    team: str
+    tier: int
+    language: Language
+    sla: SlaOut

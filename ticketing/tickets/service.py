@@ -1,0 +1,438 @@
+"""Ticket use cases. Each loads what it needs, calls the pure rules, and commits once."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from ticketing.agents.models import Agent
+from ticketing.business.runtime import Business
+from ticketing.classification.priority import LEVELS, TicketFacts, decide_priority
+from ticketing.classification.text import detect_language
+from ticketing.customers.models import Customer
+from ticketing.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from ticketing.routing import service as routing
+from ticketing.tickets.models import PRIORITY_RANK, CsatAnswer, Message, Ticket, TicketEvent
+from ticketing.tickets.schemas import ClassifyIn, CsatIn, MessageIn, TicketIn, TicketPatch
+
+# received_at may run ahead of our clock by this much (clock skew between machines), no more.
+MAX_FUTURE_SKEW = timedelta(minutes=5)
+
+TRANSITIONS = {
+    "new": {"open", "pending", "resolved"},
+    "open": {"pending", "resolved"},
+    "pending": {"open", "resolved"},
+    "resolved": {"open", "closed"},
+    "closed": set(),
+}
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+
+
+def redact(text: str) -> str:
+    """Mask emails and phone numbers: used when the customer did not consent to storing their data."""
+    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+
+
+def _find_customer(session: Session, customer_in) -> Customer | None:
+    clauses = []
+    if customer_in.email:
+        clauses.append(func.lower(Customer.email) == customer_in.email.lower())
+    if customer_in.external_id:
+        clauses.append(Customer.external_id == customer_in.external_id)
+    if customer_in.phone:
+        clauses.append(Customer.phone == customer_in.phone)
+    if not clauses:
+        return None
+    return session.scalars(select(Customer).where(or_(*clauses)).order_by(Customer.id).limit(1)).first()
+
+
+def _recent_tickets(session: Session, customer: Customer, since: datetime) -> int:
+    if customer.id is None:
+        return 0
+    return session.scalar(
+        select(func.count(Ticket.id)).where(Ticket.customer_id == customer.id, Ticket.created_at >= since)
+    )
+
+
+def create_ticket(
+    session: Session, *, ticket_in: TicketIn, business: Business, actor: str, idempotency_key: str | None, now: datetime
+) -> tuple[Ticket, bool]:
+    """Create a classified, prioritised, routed ticket; with a known idempotency key return the existing one."""
+    if idempotency_key:
+        existing = session.scalars(select(Ticket).where(Ticket.idempotency_key == idempotency_key)).first()
+        if existing:
+            return existing, False
+    received_at = ticket_in.received_at or now
+    if received_at.tzinfo is None:
+        raise InvalidInput("received_at: give a timezone (for example 2026-11-20T15:04:00Z)")
+    received_at = received_at.astimezone(UTC)
+    if received_at > now + MAX_FUTURE_SKEW:
+        raise InvalidInput("received_at: may be at most 5 minutes in the future")
+
+    consent = ticket_in.consent
+    description = ticket_in.description if consent else redact(ticket_in.description)
+    customer = _find_customer(session, ticket_in.customer) if consent else None
+    if customer is None:
+        c = ticket_in.customer
+        customer = Customer(
+            name=c.name if consent else "Anonymous customer",
+            email=c.email if consent else None,
+            phone=c.phone if consent else None,
+            external_id=c.external_id,
+            plan=c.plan,
+            language=c.language,
+            consent=consent,
+            created_at=now,
+        )
+        session.add(customer)
+    elif ticket_in.customer.plan == "vip":
+        customer.plan = "vip"
+    language = (
+        ticket_in.language
+        or detect_language(ticket_in.description)
+        or ticket_in.customer.language
+        or business.config.default_language
+    )
+    verdict = business.classifier.classify(ticket_in.description, ticket_in.category_hint)
+    vip = customer.plan == "vip"
+    recent = _recent_tickets(session, customer, received_at - business.repeat_window())
+    priority, reasons = decide_priority(
+        TicketFacts(ticket_in.description, verdict.category, verdict.subcategory, ticket_in.channel, vip, recent),
+        business.config.priority_rules,
+    )
+    sla = business.sla_promise(priority, vip, received_at)
+    category = business.config.categories[verdict.category]
+    ticket = Ticket(
+        idempotency_key=idempotency_key,
+        customer=customer,
+        subject=ticket_in.subject,
+        description=description,
+        channel=ticket_in.channel,
+        language=language,
+        status="new",
+        category=verdict.category,
+        subcategory=verdict.subcategory,
+        category_hint=ticket_in.category_hint,
+        priority=priority,
+        priority_rank=PRIORITY_RANK[priority],
+        priority_reasons=reasons,
+        team=category.team,
+        tier=category.tier,
+        conversation_id=ticket_in.conversation_id,
+        order_number=ticket_in.order_number,
+        consent=consent,
+        extra=ticket_in.metadata,
+        received_at=received_at,
+        created_at=now,
+        updated_at=now,
+        sla_policy=sla.policy,
+        first_response_due_at=sla.first_response_due_at,
+        resolution_due_at=sla.resolution_due_at,
+        first_response_warn_at=sla.first_response_warn_at,
+        resolution_warn_at=sla.resolution_warn_at,
+        next_due_at=sla.first_response_due_at,
+    )
+    session.add(ticket)
+    for line in ticket_in.transcript:
+        text = line.text if consent else redact(line.text)
+        session.add(
+            Message(ticket=ticket, author=line.sender, body=text, source="transcript", created_at=line.timestamp)
+        )
+    how = "the bot's hint" if verdict.used_hint else f"the classifier ({verdict.confidence:.0%} sure)"
+    _event(session, ticket, "created", actor, f"received on {ticket.channel} in {language}", now)
+    _event(session, ticket, "classified", "system", f"{verdict.category}/{verdict.subcategory} by {how}", now)
+    _event(session, ticket, "prioritised", "system", "; ".join(reasons), now, {"priority": priority})
+    _event(session, ticket, "routed", "system", f"category {verdict.category} goes to team {ticket.team}", now)
+    _event(
+        session,
+        ticket,
+        "sla_started",
+        "system",
+        f"policy {sla.policy}: first response by {sla.first_response_due_at:%Y-%m-%d %H:%M} UTC",
+        now,
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request with the same idempotency key won the race: answer with its ticket.
+        session.rollback()
+        existing = session.scalars(select(Ticket).where(Ticket.idempotency_key == idempotency_key)).first()
+        if existing is None:
+            raise
+        return existing, False
+    ticket.number = f"T-{ticket.id:06d}"
+    routing.try_assign(session, ticket, business, now, actor="system:routing")
+    session.commit()
+    return ticket, True
+
+
+def classify(session: Session, *, classify_in: ClassifyIn, business: Business, now: datetime) -> dict:
+    verdict = business.classifier.classify(classify_in.description, classify_in.category_hint)
+    recent = 0
+    vip = classify_in.plan == "vip"
+    if classify_in.customer_email:
+        customer = session.scalars(
+            select(Customer).where(func.lower(Customer.email) == classify_in.customer_email.lower())
+        ).first()
+        if customer:
+            vip = vip or customer.plan == "vip"
+            recent = _recent_tickets(session, customer, now - business.repeat_window())
+    priority, reasons = decide_priority(
+        TicketFacts(classify_in.description, verdict.category, verdict.subcategory, classify_in.channel, vip, recent),
+        business.config.priority_rules,
+    )
+    sla = business.sla_promise(priority, vip, now)
+    language = classify_in.language or detect_language(classify_in.description) or business.config.default_language
+    return {
+        "category": verdict.category,
+        "subcategory": verdict.subcategory,
+        "confidence": round(verdict.confidence, 3),
+        "priority": priority,
+        "priority_reasons": reasons,
+        "team": business.team_of(verdict.category),
+        "tier": business.config.categories[verdict.category].tier,
+        "language": language,
+        "sla": {
+            "policy": sla.policy,
+            "first_response_due_at": sla.first_response_due_at,
+            "resolution_due_at": sla.resolution_due_at,
+        },
+    }
+
+
+def _event(session: Session, ticket: Ticket, kind: str, actor: str, reason: str | None, now: datetime, data=None):
+    session.add(TicketEvent(ticket=ticket, kind=kind, actor=actor, reason=reason, data=data or {}, created_at=now))
+
+
+def get_ticket(session: Session, ticket_id: int, *, detail: bool = False, for_update: bool = False) -> Ticket:
+    query = select(Ticket).where(Ticket.id == ticket_id)
+    if detail:
+        query = query.options(selectinload(Ticket.messages), selectinload(Ticket.events))
+    if for_update:
+        query = query.with_for_update(of=Ticket)
+    ticket = session.scalars(query).unique().first()
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} does not exist")
+    return ticket
+
+
+def get_by_number(session: Session, number: str) -> Ticket:
+    ticket = session.scalars(select(Ticket).where(Ticket.number == number.upper())).first()
+    if ticket is None:
+        raise NotFound(f"ticket {number} does not exist")
+    return ticket
+
+
+def check_visible(ticket: Ticket, teams: list[str] | None) -> None:
+    """Agents see only their teams' tickets (teams None = service caller or supervisor: all)."""
+    if teams is not None and ticket.team not in teams:
+        raise Forbidden(f"ticket {ticket.number} belongs to team {ticket.team}, not one of yours")
+
+
+def list_tickets(
+    session: Session,
+    *,
+    teams: list[str] | None,
+    team: str | None = None,
+    status: str | None = None,
+    assignee: str | None = None,
+    priority: str | None = None,
+    customer_email: str | None = None,
+    conversation_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Ticket], int]:
+    """A page of tickets, most urgent first: earliest open SLA target, then priority, then age."""
+    query = select(Ticket)
+    if teams is not None:
+        query = query.where(Ticket.team.in_(teams))
+    if team:
+        query = query.where(Ticket.team == team)
+    if status:
+        query = query.where(Ticket.status.in_(status.split(",")))
+    if priority:
+        query = query.where(Ticket.priority == priority)
+    if assignee == "none":
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif assignee:
+        query = query.join(Agent, Agent.id == Ticket.assignee_id).where(func.lower(Agent.email) == assignee.lower())
+    if customer_email:
+        query = query.join(Customer, Customer.id == Ticket.customer_id).where(
+            func.lower(Customer.email) == customer_email.lower()
+        )
+    if conversation_id:
+        query = query.where(Ticket.conversation_id == conversation_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    query = query.order_by(
+        Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.priority_rank.desc(), Ticket.created_at
+    )
+    return list(session.scalars(query.limit(limit).offset(offset)).unique().all()), total
+
+
+def _agent_by_email(session: Session, email: str) -> Agent:
+    agent = session.scalars(select(Agent).where(func.lower(Agent.email) == email.lower())).first()
+    if agent is None:
+        raise NotFound(f"agent {email} does not exist")
+    return agent
+
+
+def _shift_clock(ticket: Ticket, business: Business, paused_from: datetime, now: datetime) -> None:
+    """Move every open target later by the working time the ticket spent waiting on the customer."""
+    calendar = business.calendar_of_policy(ticket.sla_policy.removesuffix(" (VIP)"))
+    for field in ("first_response_due_at", "first_response_warn_at", "resolution_due_at", "resolution_warn_at"):
+        due = getattr(ticket, field)
+        if due is None or (field.startswith("first") and ticket.first_responded_at):
+            continue
+        remaining = calendar.minutes_between(paused_from, due)
+        if remaining > 0:
+            setattr(ticket, field, calendar.add_minutes(now, remaining))
+    _refresh_next_due(ticket)
+
+
+def _refresh_next_due(ticket: Ticket) -> None:
+    if ticket.status in ("resolved", "closed") or ticket.paused_at:
+        ticket.next_due_at = None
+    elif ticket.first_responded_at is None:
+        ticket.next_due_at = ticket.first_response_due_at
+    else:
+        ticket.next_due_at = ticket.resolution_due_at
+
+
+def change_status(
+    session: Session, ticket: Ticket, new: str, business: Business, actor: str, now: datetime, reason=None
+):
+    old = ticket.status
+    if new == old:
+        return
+    if new not in TRANSITIONS[old]:
+        raise InvalidTransition(
+            f"a {old} ticket cannot become {new} (allowed: {', '.join(sorted(TRANSITIONS[old])) or 'none'})"
+        )
+    if old == "pending" and ticket.paused_at:
+        _shift_clock(ticket, business, ticket.paused_at, now)
+        ticket.paused_at = None
+    ticket.status = new
+    if new == "pending":
+        ticket.paused_at = now
+    if new == "resolved":
+        ticket.resolved_at = now
+        if ticket.resolution_due_at and now > ticket.resolution_due_at:
+            ticket.resolution_breached = True
+        routing.release(session, ticket)
+    if new == "closed":
+        ticket.closed_at = now
+    if old == "resolved" and new == "open":
+        ticket.resolved_at = None
+        if ticket.assignee_id is not None:
+            # Reopened: the assignee takes it back only if they have room; else it queues.
+            ticket.assignee_id = None
+            routing.try_assign(session, ticket, business, now, actor="system:routing")
+    _refresh_next_due(ticket)
+    _event(session, ticket, "status_changed", actor, reason, now, {"from": old, "to": new})
+
+
+def patch_ticket(
+    session: Session, *, ticket_id: int, patch: TicketPatch, business: Business, actor: str, teams, now: datetime
+) -> Ticket:
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    check_visible(ticket, teams)
+    if patch.status:
+        change_status(session, ticket, patch.status, business, actor, now, patch.reason)
+    if patch.priority and patch.priority != ticket.priority:
+        old = ticket.priority
+        ticket.priority, ticket.priority_rank = patch.priority, PRIORITY_RANK[patch.priority]
+        ticket.priority_reasons = [*ticket.priority_reasons, f"manual: set to {patch.priority} by {actor}"]
+        _event(session, ticket, "priority_changed", actor, patch.reason, now, {"from": old, "to": patch.priority})
+    if patch.tier and patch.tier != ticket.tier:
+        old_tier, ticket.tier = ticket.tier, patch.tier
+        _event(session, ticket, "tier_changed", actor, patch.reason, now, {"from": old_tier, "to": patch.tier})
+    if patch.team and patch.team != ticket.team:
+        if patch.team not in business.config.teams:
+            raise InvalidInput(f"team: unknown team {patch.team!r}")
+        old_team, ticket.team = ticket.team, patch.team
+        routing.release(session, ticket)
+        ticket.assignee_id = None
+        _event(session, ticket, "team_changed", actor, patch.reason, now, {"from": old_team, "to": patch.team})
+        if patch.assignee is None and ticket.status not in ("resolved", "closed"):
+            routing.try_assign(session, ticket, business, now, actor="system:routing")
+    if patch.assignee:
+        agent = _agent_by_email(session, patch.assignee)
+        if ticket.team not in agent.teams:
+            raise InvalidInput(f"assignee: {agent.email} is not in team {ticket.team}")
+        if agent.id != ticket.assignee_id:
+            routing.release(session, ticket)
+            agent.open_assigned += 1
+            agent.last_assigned_at = now
+            ticket.assignee_id = agent.id
+            ticket.queued_at = None
+            _event(
+                session, ticket, "assigned", actor, patch.reason or "assigned by hand", now, {"assignee": agent.email}
+            )
+    ticket.updated_at = now
+    session.commit()
+    return ticket
+
+
+def add_message(
+    session: Session,
+    *,
+    ticket_id: int,
+    message_in: MessageIn,
+    business: Business,
+    actor: str,
+    agent: Agent | None,
+    teams,
+    now: datetime,
+) -> Message:
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    check_visible(ticket, teams)
+    if ticket.status == "closed":
+        raise InvalidTransition(f"ticket {ticket.number} is closed; open a new one")
+    message = Message(
+        ticket=ticket,
+        author=message_in.author,
+        agent_id=agent.id if agent and message_in.author == "agent" else None,
+        body=message_in.body,
+        internal=message_in.internal,
+        source="live",
+        delivery_status="pending" if message_in.author == "agent" and not message_in.internal else None,
+        created_at=now,
+    )
+    session.add(message)
+    if message_in.author == "agent" and not message_in.internal:
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = now
+            if ticket.first_response_due_at and now > ticket.first_response_due_at:
+                ticket.first_response_breached = True
+            _event(session, ticket, "first_response", actor, None, now)
+        if ticket.status == "new":
+            change_status(session, ticket, "open", business, actor, now, "agent replied")
+    elif message_in.author == "customer" and ticket.status in ("pending", "resolved"):
+        change_status(session, ticket, "open", business, actor, now, "the customer wrote again")
+    _refresh_next_due(ticket)
+    ticket.updated_at = now
+    session.commit()
+    return message
+
+
+def record_csat(session: Session, *, ticket_id: int, csat_in: CsatIn, actor: str, now: datetime) -> CsatAnswer:
+    ticket = get_ticket(session, ticket_id)
+    if ticket.status not in ("resolved", "closed"):
+        raise InvalidTransition(f"ticket {ticket.number} is {ticket.status}; satisfaction is asked after resolution")
+    answer = session.scalars(select(CsatAnswer).where(CsatAnswer.ticket_id == ticket.id)).first()
+    if answer is None:
+        answer = CsatAnswer(ticket_id=ticket.id, score=csat_in.score, comment=csat_in.comment, created_at=now)
+        session.add(answer)
+    else:
+        answer.score, answer.comment = csat_in.score, csat_in.comment
+    _event(session, ticket, "csat", actor, None, now, {"score": csat_in.score})
+    session.commit()
+    return answer
+
+
+def level_index(priority: str) -> int:
+    return LEVELS.index(priority)
