@@ -10,7 +10,9 @@ BOT_PY := $(BOT)/bin/python
 RASA := $(BOT)/bin/rasa
 MODEL := bot/models/mostrador.tar.gz
 BOT_TRAINING := bot/config.yml bot/domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/mostrador_nlu/*.py)
-export PYTHONPATH := $(CURDIR)
+export PYTHONPATH := $(CURDIR):$(CURDIR)/bot
+# Rasa must not phone home (telemetry, error reports): the machine may have no internet at all.
+export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot eval-kb eval-tickets kb lock clean
@@ -47,9 +49,11 @@ var/.migrated: $(BACKEND)/.installed .env $(wildcard ticketing/migrations/versio
 
 # Trained only when the training data, the domain, the config or the custom NLU components change.
 $(MODEL): $(BOT)/.installed $(BOT_TRAINING)
-	@echo "training the bot (about a minute)…"
-	@cd bot && ../$(RASA) train --fixed-model-name mostrador --out models --quiet 2>&1 | grep -v -i "warning\|deprecat\|declare_namespace\|^\s*$$" || true
-	@test -f $(MODEL) && touch $(MODEL)
+	@mkdir -p var; echo "training the bot (about a minute; log in var/train.log)…"; start=$$(date +%s); \
+	set -o pipefail; (cd bot && ../$(RASA) train --fixed-model-name mostrador --out models) 2>&1 | tee var/train.log | \
+	  { grep --line-buffered -o "Starting to train component '[A-Za-z]*'" | sed -u "s/Starting to train component/  training/" || true; } \
+	  || { grep -v -i "warning" var/train.log | tail -n 30; echo "training failed: see var/train.log"; exit 1; }; \
+	touch $(MODEL); echo "trained in $$(( $$(date +%s) - start )) s"
 
 lint: $(BACKEND)/.installed
 	$(BACKEND)/bin/ruff check .

@@ -77,7 +77,7 @@ class Stack:
     def __init__(self, env: dict[str, str], ports: Ports, var_dir: Path, echo: bool = False):
         self.ports, self.var_dir, self.echo = ports, var_dir, echo
         var_dir.mkdir(parents=True, exist_ok=True)
-        base = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        base = {**os.environ, **env, "PYTHONUNBUFFERED": "1", "RASA_TELEMETRY_ENABLED": "false"}
         ticketing_url = f"http://127.0.0.1:{ports.ticketing}"
         base.setdefault("TICKETING_DATABASE_URL", f"sqlite:///{var_dir / 'ticketing.db'}")
         base["TICKETING_BOT_URL"] = f"http://127.0.0.1:{ports.rasa}"
@@ -206,8 +206,13 @@ class Stack:
         return next((s for s in self.services if s.process and s.process.poll() is not None), None)
 
 
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
 def main_loop(stack: Stack) -> int:
-    """Block until Ctrl-C or until a process dies; then stop the rest."""
+    """Block until Ctrl-C (or SIGTERM) or until a process dies; then stop the rest."""
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:
             dead = stack.first_exited()

@@ -44,7 +44,7 @@ class ActionAnswerFromKb(Action):
             hit = decision.best
             article, url = hit.article, article_url(hit.article.id, hit.article.language)
             dispatcher.utter_message(
-                text=f"{article.summary}\n\n{say(language, 'read_more')}: {url}",
+                text=f"{article.summary}\n{say(language, 'read_more')}: {url}",
                 json_message={"kb_article": {"id": article.id, "title": article.title, "url": url, "score": hit.score}},
             )
             dispatcher.utter_message(

@@ -2,7 +2,7 @@
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -45,7 +45,7 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
                 {
                     "sender": "customer" if event["event"] == "user" else "bot",
                     "text": event["text"][:10000],
-                    "timestamp": datetime.fromtimestamp(event.get("timestamp") or 0, UTC).isoformat(),
+                    "timestamp": datetime.fromtimestamp(event.get("timestamp") or 0, timezone.utc).isoformat(),
                 }
             )
     return lines[-500:]
@@ -60,10 +60,14 @@ class ActionStartTicket(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events: list[EventType] = []
         if not tracker.get_slot("issue_description"):
-            if _intent(tracker) == "complain":
+            intent = _intent(tracker)
+            if intent == "complain":
                 text = tracker.latest_message.get("text") or ""
-            else:
+            elif intent == "deny" or not tracker.get_slot("kb_article_id"):
+                # "No, that didn't help", or a question the KB could not answer: the agent needs it.
                 text = tracker.get_slot("last_question") or ""
+            else:
+                text = ""
             description = clean_description(text)
             if description:
                 events.append(SlotSet("issue_description", description))

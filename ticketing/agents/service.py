@@ -11,7 +11,7 @@ from ticketing.business.config import BusinessConfig
 from ticketing.errors import NotFound, Unauthorized
 
 
-def sync_from_config(session: Session, config: BusinessConfig) -> tuple[int, int]:
+def sync_from_config(session: Session, config: BusinessConfig, update_passwords: bool = True) -> tuple[int, int]:
     """Create or update the configured teams and agents; keep each agent's load and history."""
     teams = {t.key: t for t in session.scalars(select(Team))}
     for key, team_config in config.teams.items():
@@ -24,7 +24,7 @@ def sync_from_config(session: Session, config: BusinessConfig) -> tuple[int, int
         if agent is None:
             agent = Agent(email=agent_config.email, password_hash=hash_password(agent_config.password))
             session.add(agent)
-        elif not verify_password(agent.password_hash, agent_config.password):
+        elif update_passwords and not verify_password(agent.password_hash, agent_config.password):
             agent.password_hash = hash_password(agent_config.password)
         agent.name = agent_config.name
         agent.teams = list(agent_config.teams)

@@ -1,0 +1,164 @@
+"""`make eval-kb`: how well the bot answers the dev questions, next to a plain BM25 baseline.
+
+For each language: top-1 accuracy on answerable questions (answered outright with the right article; a
+suggestion does not count), how many were only suggested, and decline precision/recall on the questions
+the KB does not cover (only an outright decline counts; suggesting articles for them is a failure).
+"""
+
+import argparse
+import math
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from kb.articles import Article, load_articles
+from kb.search import KnowledgeBase
+from kb.text import tokens
+
+ROOT = Path(__file__).resolve().parent.parent
+SUGGESTED = "(suggested)"
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    language: str
+    expected: str | None
+
+
+def load_cases(path: Path) -> list[Case]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Case(q["text"], q["language"], q.get("expected")) for q in data["questions"]]
+
+
+class Bm25Baseline:
+    """Plain BM25 over each article's whole text (no stemming, accents, typos or thresholds tuned)."""
+
+    def __init__(self, articles: list[Article], k1: float = 1.2, b: float = 0.75, threshold: float = 5.0):
+        self.by_language: dict[str, list[tuple[Article, Counter, int]]] = {}
+        for a in articles:
+            words = tokens(" ".join([a.title, *a.questions, *a.tags, a.body]))
+            self.by_language.setdefault(a.language, []).append((a, Counter(words), len(words)))
+        self.k1, self.b, self.threshold = k1, b, threshold
+
+    def best(self, query: str, language: str) -> tuple[str | None, float]:
+        docs = self.by_language[language]
+        n, avg = len(docs), sum(d[2] for d in docs) / len(docs)
+        df = Counter(t for _, counts, _ in docs for t in counts)
+        scores = []
+        for article, counts, length in docs:
+            s = 0.0
+            for t in set(tokens(query)):
+                if t in counts:
+                    idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+                    tf = counts[t]
+                    s += idf * tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * length / avg))
+            scores.append((s, article.id))
+        score, article_id = max(scores)
+        return (article_id if score >= self.threshold else None), score
+
+
+@dataclass
+class Report:
+    answerable: int = 0
+    correct: int = 0
+    wrongly_declined: int = 0
+    unanswerable: int = 0
+    declined_right: int = 0
+    declined_total: int = 0
+
+    suggested: int = 0
+
+    def add(self, expected: str | None, answer: str | None) -> None:
+        if answer == SUGGESTED:
+            self.suggested += 1
+            if expected is None:
+                self.unanswerable += 1
+            else:
+                self.answerable += 1
+            return
+        if answer is None:
+            self.declined_total += 1
+        if expected is None:
+            self.unanswerable += 1
+            self.declined_right += answer is None
+        else:
+            self.answerable += 1
+            self.correct += answer == expected
+            self.wrongly_declined += answer is None
+
+    def row(self) -> dict[str, float]:
+        return {
+            "top1": self.correct / max(self.answerable, 1),
+            "declined_when_answerable": self.wrongly_declined / max(self.answerable, 1),
+            "suggested": self.suggested / max(self.answerable + self.unanswerable, 1),
+            "decline_precision": self.declined_right / max(self.declined_total, 1),
+            "decline_recall": self.declined_right / max(self.unanswerable, 1),
+        }
+
+
+def evaluate(cases: list[Case], answer) -> dict[str, Report]:
+    reports: dict[str, Report] = {}
+    for case in cases:
+        reports.setdefault(case.language, Report()).add(case.expected, answer(case))
+    total = Report()
+    for r in reports.values():
+        for field in total.__dataclass_fields__:
+            setattr(total, field, getattr(total, field) + getattr(r, field))
+    reports["all"] = total
+    return reports
+
+
+def ours(kb: KnowledgeBase):
+    def answer(case: Case) -> str | None:
+        decision = kb.decide(case.text, case.language)
+        if decision.action == "suggest":
+            return SUGGESTED
+        return decision.best.article.id if decision.action == "answer" else None
+
+    return answer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("dev_set", type=Path, nargs="?", default=ROOT / "eval" / "kb_dev.yml")
+    parser.add_argument("--kb", type=Path, default=ROOT / "kb_articles")
+    parser.add_argument("--errors", action="store_true", help="list the questions answered wrongly")
+    args = parser.parse_args(argv)
+    cases = load_cases(args.dev_set)
+    kb = KnowledgeBase(args.kb)
+    articles, _ = load_articles(args.kb)
+    baseline = Bm25Baseline([a for a in articles if a.status == "published"])
+    results = {
+        "Mostrador search": evaluate(cases, ours(kb)),
+        "BM25 baseline": evaluate(cases, lambda c: baseline.best(c.text, c.language)[0]),
+    }
+    print(f"{len(cases)} questions from {args.dev_set.name}; {len(kb.articles)} published articles\n")
+    header = (
+        f"{'system':18} {'lang':4} {'top-1':>7} {'wrong decl.':>12} {'suggested':>10} {'decl. prec.':>12} "
+        f"{'decl. recall':>13}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, reports in results.items():
+        for language, report in reports.items():
+            r = report.row()
+            print(
+                f"{name:18} {language:4} {r['top1']:7.1%} {r['declined_when_answerable']:12.1%} {r['suggested']:10.1%} "
+                f"{r['decline_precision']:12.1%} {r['decline_recall']:13.1%}"
+            )
+    if args.errors:
+        answer = ours(kb)
+        print("\nwrong answers:")
+        for case in cases:
+            got = answer(case)
+            if got != case.expected:
+                print(f"  [{case.language}] {case.text!r}: expected {case.expected}, got {got}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""The KB answer message: first paragraph, link, the kb_article payload, then "did this help?"."""
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.kb_actions import ActionAnswerFromKb
+from tests.actions.helpers import tracker
+
+
+def test_an_answer_carries_the_kb_article_payload_and_asks_if_it_helped(actions_env):
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerFromKb().run(dispatcher, tracker("olvidé mi contraseña", "faq"), {})
+    answer, follow_up = dispatcher.messages
+    payload = answer["custom"]["kb_article"]
+    assert payload["id"] == "reset-password"
+    assert payload["url"] == "https://help.example/help/es/reset-password"
+    assert payload["url"] in answer["text"]
+    assert [b["payload"] for b in follow_up["buttons"]] == ["/affirm", "/deny"]
+    assert {"event": "slot", "timestamp": None, "name": "kb_article_id", "value": "reset-password"} in events
+
+
+def test_an_unanswerable_question_is_declined_without_a_kb_article(actions_env):
+    dispatcher = CollectingDispatcher()
+    ActionAnswerFromKb().run(dispatcher, tracker("quién ganó el partido de fútbol ayer", "faq"), {})
+    assert all("kb_article" not in (m.get("custom") or {}) for m in dispatcher.messages)
+    assert "/open_ticket" in [b["payload"] for b in dispatcher.messages[0]["buttons"]]

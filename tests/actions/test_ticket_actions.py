@@ -1,0 +1,119 @@
+"""The ticket form and the handoff, against a real backend over HTTP."""
+
+import uuid
+
+import requests
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.ticket_actions import ActionCreateTicket, ActionTicketStatus, ValidateTicketForm
+from tests.actions.conftest import TOKEN
+from tests.actions.helpers import tracker
+
+FORM_SLOTS = {
+    "customer_name": "Ana Pérez",
+    "customer_phone": None,
+    "order_number": "CS-4821937",
+    "issue_description": "Mi pedido llegó con la pantalla rota",
+    "data_consent": True,
+}
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, t, {})
+    return dispatcher.messages, events
+
+
+def slot_events(events):
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_create_ticket_posts_to_the_backend_and_tells_the_number_team_and_due_date(actions_env, backend_url):
+    email = f"ana.{uuid.uuid4().hex[:6]}@example.com"
+    messages, events = run(ActionCreateTicket(), tracker("sí", "affirm", {**FORM_SLOTS, "customer_email": email}))
+    created = messages[0]
+    assert created["response"] == "utter_ticket_created"
+    number = created["number"]
+    assert number.startswith("T-")
+    assert created["team"] == "despachos y devoluciones"
+    assert " a las " in created["due"]
+    assert slot_events(events)["ticket_number"] == number
+
+    found = requests.get(
+        f"{backend_url}/api/v1/tickets", params={"customer_email": email}, headers={"Authorization": f"Bearer {TOKEN}"}
+    ).json()
+    assert [t["number"] for t in found["items"]] == [number]
+    assert found["items"][0]["conversation_id"] == "conv-1"
+
+
+def test_running_the_same_submission_twice_creates_one_ticket(actions_env, backend_url):
+    email = f"bea.{uuid.uuid4().hex[:6]}@example.com"
+    t = tracker("sí", "affirm", {**FORM_SLOTS, "customer_email": email})
+    first, _ = run(ActionCreateTicket(), t)
+    second, _ = run(ActionCreateTicket(), t)
+    assert first[0]["number"] == second[0]["number"]
+
+
+def test_when_the_backend_is_down_the_customer_is_told_honestly(actions_env, monkeypatch):
+    from actions import runtime
+
+    monkeypatch.setenv("ACTIONS_TICKETING_URL", "http://127.0.0.1:9")
+    runtime.settings.cache_clear()
+    runtime.ticketing.cache_clear()
+    messages, events = run(
+        ActionCreateTicket(), tracker("sí", "affirm", {**FORM_SLOTS, "customer_email": "x@example.com"})
+    )
+    assert [m["response"] for m in messages] == ["utter_backend_down"]
+
+
+def test_status_is_told_to_the_conversation_that_owns_the_ticket_and_to_nobody_else(actions_env):
+    email = f"carla.{uuid.uuid4().hex[:6]}@example.com"
+    created, _ = run(
+        ActionCreateTicket(), tracker("sí", "affirm", {**FORM_SLOTS, "customer_email": email}, sender="owner")
+    )
+    number = created[0]["number"]
+
+    mine, _ = run(ActionTicketStatus(), tracker(f"¿cómo va mi ticket {number}?", "ticket_status", sender="owner"))
+    assert number in mine[0]["text"] and "recibido" in mine[0]["text"]
+
+    stranger, _ = run(ActionTicketStatus(), tracker(f"estado del ticket {number}", "ticket_status", sender="stranger"))
+    assert number not in stranger[0]["text"]
+    assert "Por seguridad" in stranger[0]["text"]
+
+    verified, _ = run(
+        ActionTicketStatus(),
+        tracker(f"estado del ticket {number}", "ticket_status", {"customer_email": email}, sender="other-device"),
+    )
+    assert number in verified[0]["text"]
+
+
+def test_status_of_a_ticket_that_does_not_exist(actions_env):
+    messages, _ = run(ActionTicketStatus(), tracker("estado del T-999999", "ticket_status"))
+    assert "No encuentro el ticket T-999999" in messages[0]["text"]
+
+
+def test_an_invalid_email_is_re_asked_with_an_example():
+    dispatcher = CollectingDispatcher()
+    result = ValidateTicketForm().validate_customer_email("ana@gmail", dispatcher, tracker("ana@gmail"), {})
+    assert result == {"customer_email": None}
+    assert "nombre@dominio.cl" in dispatcher.messages[0]["text"]
+
+
+def test_skipping_the_email_then_the_phone_asks_for_one_of_them_again():
+    form = ValidateTicketForm()
+    t = tracker("saltar", "skip", {"requested_slot": "customer_email"})
+    assert form.validate_customer_email("saltar", CollectingDispatcher(), t, {}) == {"customer_email": "-"}
+    dispatcher = CollectingDispatcher()
+    t = tracker("no tengo", "skip", {"requested_slot": "customer_phone", "customer_email": "-"})
+    assert form.validate_customer_phone("no tengo", dispatcher, t, {}) == {
+        "customer_phone": None,
+        "customer_email": None,
+    }
+    assert "al menos" in dispatcher.messages[0]["text"]
+
+
+def test_the_order_number_may_be_skipped():
+    t = tracker("no tengo", "skip", {"requested_slot": "order_number"})
+    assert ValidateTicketForm().validate_order_number("no tengo", CollectingDispatcher(), t, {}) == {
+        "order_number": "-"
+    }

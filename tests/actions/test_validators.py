@@ -1,0 +1,70 @@
+"""What the ticket form accepts, and how it normalises it."""
+
+import pytest
+
+from actions.validators import clean_description, clean_email, clean_name, clean_order_number, clean_phone
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ana@example.com", "ana@example.com"),
+        ("mi correo es Ana.P@Gmail.COM", "ana.p@gmail.com"),
+        ("ana@gmail", None),
+        ("no tengo", None),
+        ("@@", None),
+    ],
+)
+def test_email(text, expected):
+    assert clean_email(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("+56 9 8765 4321", "+56987654321"),
+        ("987654321", "+56987654321"),
+        ("mi fono es 9 8765 4321", "+56987654321"),
+        ("+1 415 555 0199", "+14155550199"),
+        ("12345", None),
+        ("+56 1 234", None),
+    ],
+)
+def test_phone_chilean_and_international(text, expected):
+    assert clean_phone(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("CS-4821937", "CS-4821937"),
+        ("cs4821937", "CS-4821937"),
+        ("4821937", "CS-4821937"),
+        ("el pedido es #48219370", "CS-48219370"),
+        ("123", None),
+        ("no sé", None),
+    ],
+)
+def test_order_number(text, expected):
+    assert clean_order_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ana Pérez", "Ana Pérez"),
+        ("me llamo juan soto", "Juan Soto"),
+        ("I'm Tom", "Tom"),
+        ("123456", None),
+        ("<script>", None),
+        ("a", None),
+    ],
+)
+def test_name(text, expected):
+    assert clean_name(text) == expected
+
+
+def test_a_description_needs_some_words():
+    assert clean_description("el notebook no prende") == "el notebook no prende"
+    assert clean_description("??") is None
+    assert len(clean_description("a" * 20000)) == 5000

@@ -1,0 +1,115 @@
+"""Start the three real processes (ticketing, actions, Rasa) on free ports and talk to them over HTTP.
+
+With TEST_POSTGRES_URL the backend runs on a fresh PostgreSQL database, and with TEST_REDIS_URL Rasa
+uses the Redis lock store, as in the compose deployment; otherwise SQLite and in-memory locks.
+"""
+
+import os
+import secrets
+import subprocess
+import sys
+import uuid
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ticketing.settings import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+from stack import BACKEND_PY, MODEL, Ports, Stack, free_port
+
+
+class Bot:
+    """A customer talking to the bot through the REST channel."""
+
+    def __init__(self, rasa_url: str, sender: str):
+        self.url, self.sender = f"{rasa_url}/webhooks/rest/webhook", sender
+
+    def say(self, text: str) -> list[dict]:
+        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make test` (it trains the bot first)")
+    var = tmp_path_factory.mktemp("stack")
+    env = {
+        "TICKETING_API_TOKEN": secrets.token_urlsafe(16),
+        "TICKETING_SECRET_KEY": secrets.token_urlsafe(16),
+        "BOT_API_TOKEN": secrets.token_urlsafe(16),
+        "TICKETING_SWEEP_INTERVAL_SECONDS": "1",
+    }
+    env["ACTIONS_TICKETING_TOKEN"] = env["TICKETING_API_TOKEN"]
+    admin_url, database = os.environ.get("TEST_POSTGRES_URL"), None
+    if admin_url:
+        database = f"mostrador_e2e_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
+        env["TICKETING_DATABASE_URL"] = make_url(admin_url).set(database=database).render_as_string(False)
+    else:
+        env["TICKETING_DATABASE_URL"] = f"sqlite:///{var / 'ticketing.db'}"
+    endpoints = var / "endpoints.yml"
+    lines = [
+        "action_endpoint:",
+        "  url: ${BOT_ACTIONS_URL}",
+        "tracker_store:",
+        "  type: SQL",
+        "  dialect: sqlite",
+        f"  db: {var / 'tracker.db'}",
+    ]
+    if os.environ.get("TEST_REDIS_URL"):
+        redis = urlparse(os.environ["TEST_REDIS_URL"])
+        lines += [
+            "lock_store:",
+            "  type: redis",
+            f"  url: {redis.hostname}",
+            f"  port: {redis.port or 6379}",
+            f"  db: {(redis.path or '/0').lstrip('/') or 0}",
+            f"  key_prefix: e2e{uuid.uuid4().hex[:6]}",
+        ]
+    endpoints.write_text("\n".join(lines) + "\n")
+    env["BOT_ENDPOINTS"] = str(endpoints)
+
+    run_env = {**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)}
+    for command in ("migrate", "load-demo"):
+        subprocess.run([str(BACKEND_PY), "-m", "ticketing.cli", command], env=run_env, check=True, cwd=REPO_ROOT)
+    ports = Ports(ticketing=free_port(), actions=free_port(), rasa=free_port())
+    running = Stack(env, ports, var)
+    running.start()
+    try:
+        running.wait_healthy(timeout=240)
+        yield running
+    finally:
+        running.stop()
+        if database:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def rasa_url(stack) -> str:
+    return f"http://127.0.0.1:{stack.ports.rasa}"
+
+
+@pytest.fixture(scope="session")
+def api(stack) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {stack.env['TICKETING_API_TOKEN']}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{stack.ports.ticketing}", headers=headers, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def customer(rasa_url) -> Bot:
+    return Bot(rasa_url, f"e2e-{uuid.uuid4().hex[:10]}")
