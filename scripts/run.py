@@ -36,14 +36,11 @@ def main() -> int:
         stack.stop()
         return 0
     public = stack.env["TICKETING_PUBLIC_URL"]
-    token = stack.env.get("BOT_API_TOKEN", "")
     print(
         f"""
 Mostrador is running ({time.monotonic() - started:.0f} s). Ctrl-C stops everything.
 
-  Chat demo page    {public}/
-  Agent console     {public}/console   (demo login: ana@condorstore.cl / condor-demo)
-  Help center       {public}/help/es
+  Help center       {public}/help/es   (and /help/en)
   Ticket API docs   {public}/docs
   Rasa              http://localhost:{ports.rasa}/   (API token in .env: BOT_API_TOKEN)
 
@@ -54,7 +51,6 @@ Logs: MOSTRADOR_VERBOSE=1 make run
 """,
         flush=True,
     )
-    del token
     return main_loop(stack)
 
 

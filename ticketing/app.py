@@ -1,20 +1,25 @@
 """The ticketing backend's application factory."""
 
 import logging
+import threading
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kb.search import KnowledgeBase
 from ticketing.business.runtime import Business
 from ticketing.db import make_engine, session_factory
 from ticketing.errors import DomainError
 from ticketing.settings import Settings
 
 log = logging.getLogger("ticketing")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def _field(loc: tuple) -> str:
@@ -44,7 +49,23 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "internal error; it has been logged", "code": "internal_error"}, status_code=500)
 
 
-def create_app(settings: Settings | None = None, business: Business | None = None) -> FastAPI:
+class LazyKnowledgeBase:
+    """The help center's KB, loaded on first use so the API starts fast."""
+
+    def __init__(self, root: Path):
+        self.root, self._kb, self._lock = root, None, threading.Lock()
+
+    def __getattr__(self, name: str):
+        if self._kb is None:
+            with self._lock:
+                if self._kb is None:
+                    self._kb = KnowledgeBase(self.root)
+        return getattr(self._kb, name)
+
+
+def create_app(
+    settings: Settings | None = None, business: Business | None = None, kb: KnowledgeBase | None = None
+) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
 
@@ -65,9 +86,18 @@ def create_app(settings: Settings | None = None, business: Business | None = Non
     app.state.business = business or Business.load(settings.business_config)
     install_error_handlers(app)
 
+    app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir)
+    app.state.templates = Jinja2Templates(directory=TEMPLATES)
+
+    from ticketing.kb.router import router as kb_router
     from ticketing.tickets.router import router as tickets_router
 
     app.include_router(tickets_router)
+    app.include_router(kb_router)
+
+    @app.get("/", include_in_schema=False)
+    def home():
+        return RedirectResponse("/help/es")
 
     @app.get("/health", tags=["ops"])
     def health():

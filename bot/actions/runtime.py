@@ -15,7 +15,7 @@ def settings() -> ActionSettings:
 @cache
 def knowledge_base() -> KnowledgeBase:
     kb = KnowledgeBase(settings().kb_dir)
-    kb.watch(interval=0.5)
+    kb.watch()
     return kb
 
 

@@ -81,8 +81,8 @@ def sessions(settings, business):
 
 
 @pytest.fixture
-def client(settings, business, sessions) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, business)) as test_client:
+def client(settings, business, sessions, knowledge_base) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, business, knowledge_base)) as test_client:
         yield test_client
 
 
@@ -96,3 +96,10 @@ def new_ticket(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture(scope="session")
+def knowledge_base():
+    from kb.search import KnowledgeBase
+
+    return KnowledgeBase(REPO_ROOT / "kb_articles")

@@ -1,0 +1,67 @@
+"""The help center: every published article at the URL the bot links to, searchable, safe to render."""
+
+from tests.ticketing.conftest import AUTH
+
+
+def test_every_article_the_bot_links_to_has_a_page(client, knowledge_base):
+    for article in knowledge_base.articles:
+        page = client.get(f"/help/{article.language}/{article.id}")
+        assert page.status_code == 200, article.id
+        assert article.title.replace("'", "&#39;").replace('"', "&#34;") in page.text or article.title in page.text
+
+
+def test_the_help_center_lists_articles_by_category_in_each_language(client):
+    spanish = client.get("/help/es").text
+    english = client.get("/help/en").text
+    assert "Pedidos y envíos" in spanish and "Plazos de entrega" in spanish
+    assert "Orders and shipping" in english and 'lang="en"' in english
+
+
+def test_search_uses_the_same_ranking_as_the_bot(client, knowledge_base):
+    page = client.get("/help/es", params={"q": "me cobraron dos veces"}).text
+    best = knowledge_base.decide("me cobraron dos veces", "es").best.article
+    assert f'href="/help/es/{best.id}"' in page
+
+
+def test_a_search_with_html_is_shown_escaped(client):
+    page = client.get("/help/en", params={"q": "<script>alert(1)</script>"}).text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_html_inside_an_article_is_not_rendered(tmp_path, settings, business):
+    from fastapi.testclient import TestClient
+
+    from kb.search import KnowledgeBase
+    from ticketing.app import create_app
+
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "x.md").write_text(
+        "---\nid: x\ntitle: X <b>bold</b>\nlanguage: en\ncategory: other\nquestions: [x]\n---\n"
+        "Hello <img src=x onerror=alert(1)> and [a link](javascript:alert(1)).\n"
+    )
+    with TestClient(create_app(settings, business, KnowledgeBase(tmp_path))) as client:
+        page = client.get("/help/en/x").text
+    assert "<img" not in page and "onerror=alert(1)>" not in page
+    assert 'href="javascript:' not in page
+    assert "X &lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_an_unknown_article_is_a_404(client):
+    assert client.get("/help/es/no-such-article").status_code == 404
+    assert client.get("/help/fr").status_code == 422
+
+
+def test_unanswered_questions_are_grouped_and_counted_newest_first(client):
+    for question in ("¿Venden bicicletas?", "venden bicicletas", "¿Venden BICICLETAS?", "hacen envíos a Perú"):
+        assert (
+            client.post("/api/v1/kb/gaps", json={"question": question, "language": "es"}, headers=AUTH).status_code
+            == 201
+        )
+    groups = client.get("/api/v1/kb/gaps", headers=AUTH).json()["items"]
+    assert [(g["count"], g["question"]) for g in groups] == [(1, "hacen envíos a Perú"), (3, "¿Venden BICICLETAS?")]
+
+
+def test_a_gap_report_needs_the_service_token_and_a_question(client):
+    assert client.post("/api/v1/kb/gaps", json={"question": "x", "language": "es"}).status_code == 401
+    assert client.post("/api/v1/kb/gaps", json={"question": "", "language": "es"}, headers=AUTH).status_code == 422

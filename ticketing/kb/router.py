@@ -1,0 +1,150 @@
+"""The help center (public pages of the published articles, with search) and the KB-gaps API."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from markdown_it import MarkdownIt
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from kb.articles import CATEGORIES
+from ticketing.deps import NowDep, PrincipalDep, SessionDep
+from ticketing.errors import NotFound
+from ticketing.kb import service
+
+router = APIRouter(tags=["knowledge base"])
+# html=False: raw HTML in an article is shown as text, never executed.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+CATEGORY_NAMES = {
+    "es": {
+        "billing": "Pagos y boletas",
+        "orders_shipping": "Pedidos y envíos",
+        "returns_refunds": "Devoluciones y garantía",
+        "technical_support": "Soporte técnico",
+        "account_access": "Tu cuenta",
+        "sales": "Compras y beneficios",
+        "complaints": "Reclamos",
+        "other": "Sobre Cóndor Store",
+    },
+    "en": {
+        "billing": "Payments and invoices",
+        "orders_shipping": "Orders and shipping",
+        "returns_refunds": "Returns and warranty",
+        "technical_support": "Technical help",
+        "account_access": "Your account",
+        "sales": "Shopping and perks",
+        "complaints": "Complaints",
+        "other": "About Cóndor Store",
+    },
+}
+WORDS = {
+    "es": {
+        "title": "Centro de ayuda",
+        "search": "Buscar",
+        "placeholder": "¿En qué te ayudamos?",
+        "results": "Resultados para",
+        "none": "No encontramos un artículo para eso. Escríbenos en el chat y te ayuda una persona.",
+        "back": "Volver al centro de ayuda",
+        "other_language": "English",
+        "updated": "Actualizado",
+        "related": "Artículos relacionados",
+        "suggest": "Quizás buscabas",
+    },
+    "en": {
+        "title": "Help center",
+        "search": "Search",
+        "placeholder": "How can we help?",
+        "results": "Results for",
+        "none": "We couldn't find an article for that. Write to us in the chat and a person will help you.",
+        "back": "Back to the help center",
+        "other_language": "Español",
+        "updated": "Updated",
+        "related": "Related articles",
+        "suggest": "Did you mean",
+    },
+}
+
+
+class GapIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    language: Literal["es", "en"]
+    conversation_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    best: dict | None = None
+
+
+@router.post("/api/v1/kb/gaps", status_code=201)
+def report_gap(gap_in: GapIn, session: SessionDep, principal: PrincipalDep, now: NowDep):
+    """Record a question the bot could not answer (the action server calls this in the background)."""
+    best = gap_in.best or {}
+    score = best.get("score")
+    gap = service.record_gap(
+        session,
+        question=gap_in.question,
+        language=gap_in.language,
+        conversation_id=gap_in.conversation_id,
+        best_article_id=str(best["id"])[:200] if best.get("id") else None,
+        best_score=float(score) if isinstance(score, int | float) else None,
+        now=now,
+    )
+    return {"id": gap.id}
+
+
+@router.get("/api/v1/kb/gaps")
+def list_gaps(
+    session: SessionDep,
+    principal: PrincipalDep,
+    language: Literal["es", "en"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+):
+    """Unanswered questions grouped and counted, most recently asked first."""
+    return {"items": service.grouped_gaps(session, language=language, limit=limit)}
+
+
+def _page(request: Request, template: str, language: str, **context) -> HTMLResponse:
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"lang": language, "w": WORDS[language], "categories": CATEGORY_NAMES[language], **context},
+    )
+
+
+@router.get("/help/{language}", response_class=HTMLResponse, include_in_schema=False)
+def help_home(
+    request: Request,
+    language: Literal["es", "en"],
+    q: Annotated[str | None, Query(max_length=500)] = None,
+):
+    kb = request.app.state.kb
+    kb.reload_if_changed()
+    if q and q.strip():
+        decision = kb.decide(q, language)
+        hits = decision.hits if decision.action != "decline" else []
+        return _page(request, "help_search.html", language, q=q, hits=hits, answered=decision.action == "answer")
+    by_category = {c: [] for c in CATEGORIES}
+    for article in sorted(kb.articles, key=lambda a: a.title):
+        if article.language == language:
+            by_category[article.category].append(article)
+    return _page(request, "help_home.html", language, by_category={k: v for k, v in by_category.items() if v})
+
+
+@router.get("/help/{language}/{article_id}", response_class=HTMLResponse, include_in_schema=False)
+def help_article(request: Request, language: Literal["es", "en"], article_id: str):
+    kb = request.app.state.kb
+    kb.reload_if_changed()
+    article = kb.get(article_id, language)
+    if article is None:
+        raise NotFound(f"no published article {article_id!r} in {language}")
+    related = [a for a in (kb.get(r, language) for r in article.related) if a is not None]
+    other = kb.get(article_id, "en" if language == "es" else "es")
+    return _page(
+        request,
+        "help_article.html",
+        language,
+        article=article,
+        body_html=_markdown.render(article.body),
+        related=related,
+        other=other,
+    )
