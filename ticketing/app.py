@@ -83,7 +83,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.business = business or Business.load(settings.business_config)
+    app.state.business = business or Business.load(settings.business_config, kb_dir=settings.kb_dir)
     install_error_handlers(app)
 
     app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir)

