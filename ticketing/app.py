@@ -3,6 +3,7 @@
 import logging
 import threading
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -63,15 +64,42 @@ class LazyKnowledgeBase:
         return getattr(self._kb, name)
 
 
+def _sweeper(app: FastAPI, stop: threading.Event) -> None:
+    """Every few seconds: assign queued tickets whose agent has freed up, and record SLA warnings and breaches."""
+    from ticketing.routing.service import drain_queue
+    from ticketing.sla.service import sweep
+
+    while not stop.wait(app.state.settings.sweep_interval_seconds):
+        try:
+            with app.state.sessions() as session:
+                now = datetime.now(UTC)
+                drain_queue(session, app.state.business, now)
+                session.commit()
+                sweep(session, app.state.business, now)
+        except Exception:
+            log.exception("SLA sweep failed")
+
+
 def create_app(
-    settings: Settings | None = None, business: Business | None = None, kb: KnowledgeBase | None = None
+    settings: Settings | None = None,
+    business: Business | None = None,
+    kb: KnowledgeBase | None = None,
+    background: bool = True,
 ) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        stop = threading.Event()
+        worker = None
+        if settings.sweep_interval_seconds and background:
+            worker = threading.Thread(target=_sweeper, args=(app, stop), name="sla-sweeper", daemon=True)
+            worker.start()
         yield
+        stop.set()
+        if worker:
+            worker.join(timeout=10)
         engine.dispose()
 
     app = FastAPI(
@@ -89,10 +117,14 @@ def create_app(
     app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir)
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
 
+    from ticketing.agents.router import router as agents_router
     from ticketing.kb.router import router as kb_router
+    from ticketing.metrics.router import router as metrics_router
     from ticketing.tickets.router import router as tickets_router
 
     app.include_router(tickets_router)
+    app.include_router(agents_router)
+    app.include_router(metrics_router)
     app.include_router(kb_router)
 
     @app.get("/", include_in_schema=False)

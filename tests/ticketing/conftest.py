@@ -4,6 +4,7 @@ TEST_POSTGRES_URL is set), and an HTTP client on the real app."""
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from ticketing.agents.service import sync_from_config
 from ticketing.app import create_app
 from ticketing.business.runtime import Business
 from ticketing.db import Base, make_engine, session_factory
+from ticketing.deps import get_now
 from ticketing.migrate import upgrade
 from ticketing.settings import REPO_ROOT, Settings
 
@@ -81,9 +83,36 @@ def sessions(settings, business):
 
 
 @pytest.fixture
-def client(settings, business, sessions, knowledge_base) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, business, knowledge_base)) as test_client:
+def client(settings, business, sessions, knowledge_base, clock) -> Iterator[TestClient]:
+    app = create_app(settings, business, knowledge_base, background=False)
+    app.dependency_overrides[get_now] = lambda: clock.now
+    with TestClient(app) as test_client:
         yield test_client
+
+
+class Clock:
+    """The time the API believes it is; tests move it forward."""
+
+    def __init__(self):
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def set(self, moment: datetime) -> None:
+        self.now = moment
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def login(client, email: str, password: str = "condor-demo") -> dict:
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def new_ticket(**overrides) -> dict:

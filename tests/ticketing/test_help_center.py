@@ -52,8 +52,9 @@ def test_an_unknown_article_is_a_404(client):
     assert client.get("/help/fr").status_code == 422
 
 
-def test_unanswered_questions_are_grouped_and_counted_newest_first(client):
+def test_unanswered_questions_are_grouped_and_counted_newest_first(client, clock):
     for question in ("¿Venden bicicletas?", "venden bicicletas", "¿Venden BICICLETAS?", "hacen envíos a Perú"):
+        clock.advance(seconds=1)
         assert (
             client.post("/api/v1/kb/gaps", json={"question": question, "language": "es"}, headers=AUTH).status_code
             == 201

@@ -1,7 +1,5 @@
 """Teams and agents: load them from the business file; agents log in and change their status."""
 
-from datetime import datetime
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -54,7 +52,7 @@ def get_agent(session: Session, agent_id: int) -> Agent:
     return agent
 
 
-def set_status(session: Session, agent: Agent, status: str, now: datetime) -> Agent:
+def set_status(session: Session, agent: Agent, status: str) -> Agent:
     agent.status = status
     session.commit()
     return agent

@@ -322,7 +322,11 @@ def change_status(
         ticket.resolved_at = now
         if ticket.resolution_due_at and now > ticket.resolution_due_at:
             ticket.resolution_breached = True
-        routing.release(session, ticket)
+        if ticket.assignee_id is not None:
+            routing.release(session, ticket)
+            session.flush()
+            # A slot just freed up: the team's most urgent waiting ticket takes it now, not at the next sweep.
+            routing.drain_queue(session, business, now, team=ticket.team, limit=1)
     if new == "closed":
         ticket.closed_at = now
     if old == "resolved" and new == "open":
@@ -408,6 +412,8 @@ def add_message(
             ticket.first_responded_at = now
             if ticket.first_response_due_at and now > ticket.first_response_due_at:
                 ticket.first_response_breached = True
+            elif ticket.sla_state == "at_risk":
+                ticket.sla_state = "ok"  # answered in time: the resolution target is watched afresh
             _event(session, ticket, "first_response", actor, None, now)
         if ticket.status == "new":
             change_status(session, ticket, "open", business, actor, now, "agent replied")

@@ -1,0 +1,71 @@
+"""Agents log in, see themselves and change their status; coming online drains their teams' queues."""
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from ticketing.agents import service
+from ticketing.agents.models import Agent
+from ticketing.agents.schemas import AgentOut, LoginIn, StatusIn
+from ticketing.auth import issue_session_token
+from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
+from ticketing.errors import Forbidden
+from ticketing.routing.service import drain_queue
+
+router = APIRouter(prefix="/api/v1", tags=["agents"])
+
+
+def agent_out(agent: Agent) -> dict:
+    return {
+        "email": agent.email,
+        "name": agent.name,
+        "teams": agent.teams,
+        "skills": agent.skills,
+        "languages": agent.languages,
+        "tier": agent.tier,
+        "capacity": agent.capacity,
+        "open_assigned": agent.open_assigned,
+        "status": agent.status,
+        "shift": agent.shift,
+        "vip_enabled": agent.vip_enabled,
+        "supervisor": agent.is_supervisor,
+    }
+
+
+@router.post("/auth/login")
+def login(login_in: LoginIn, request: Request, session: SessionDep):
+    """Exchange an agent's email and password for a bearer session token (12 hours)."""
+    agent = service.authenticate(session, login_in.email, login_in.password)
+    token = issue_session_token(agent.id, request.app.state.settings.secret_key.get_secret_value())
+    return {"token": token, "agent": agent_out(agent)}
+
+
+@router.get("/agents/me", response_model=AgentOut)
+def me(session: SessionDep, principal: PrincipalDep):
+    if principal.agent_id is None:
+        raise Forbidden("only agents have a profile; service callers do not")
+    return agent_out(service.get_agent(session, principal.agent_id))
+
+
+@router.put("/agents/me/status", response_model=AgentOut)
+def set_my_status(
+    status_in: StatusIn, session: SessionDep, business: BusinessDep, principal: PrincipalDep, now: NowDep
+):
+    """Go online, away or offline. Going online assigns waiting tickets at once, most urgent first."""
+    if principal.agent_id is None:
+        raise Forbidden("only agents have a status")
+    agent = service.set_status(session, service.get_agent(session, principal.agent_id), status_in.status)
+    if agent.status == "online":
+        for team in agent.teams:
+            drain_queue(session, business, now, team=team)
+        session.commit()
+        session.refresh(agent)
+    return agent_out(agent)
+
+
+@router.get("/agents", response_model=list[AgentOut])
+def list_agents(session: SessionDep, principal: PrincipalDep):
+    """Every agent with their load (supervisors and service callers see all; agents see their teams)."""
+    agents = session.scalars(select(Agent).order_by(Agent.name)).all()
+    if principal.teams is not None:
+        agents = [a for a in agents if set(a.teams) & set(principal.teams)]
+    return [agent_out(a) for a in agents]
