@@ -88,13 +88,13 @@ eval-tickets: $(BACKEND)/.installed
 bench: bench-ticketing bench-kb bench-bot
 
 bench-ticketing: $(BACKEND)/.installed
-	$(PY) benchmarks/ticketing_bench.py
+	cd benchmarks && ../$(PY) ticketing_bench.py
 
 bench-kb: $(BACKEND)/.installed
-	$(PY) benchmarks/kb_bench.py
+	cd benchmarks && ../$(PY) kb_bench.py
 
 bench-bot: setup
-	$(PY) benchmarks/bot_bench.py
+	cd benchmarks && ../$(PY) bot_bench.py
 
 kb: $(BACKEND)/.installed
 	@bin/kb $(ARGS)

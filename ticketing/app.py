@@ -111,7 +111,9 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.business = business or Business.load(settings.business_config, kb_dir=settings.kb_dir)
+    app.state.business = business or Business.load(
+        settings.business_config, kb_dir=settings.kb_dir, cache_dir=settings.cache_dir
+    )
     install_error_handlers(app)
 
     app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir)

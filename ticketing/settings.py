@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr
     business_config: Path = REPO_ROOT / "ticketing" / "data" / "demo_business.yml"
     kb_dir: Path = REPO_ROOT / "kb_articles"
+    # Trained models are kept here so restarts and extra workers start in a second, not ten.
+    cache_dir: Path = REPO_ROOT / "var" / "cache"
     # Where customers reach the help center; the bot's article links point here.
     public_url: str = "http://localhost:8000"
     # Seconds between sweeps that assign queued tickets and detect SLA warnings and breaches.

@@ -26,7 +26,7 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 @pytest.fixture(scope="session")
 def business() -> Business:
-    return Business.load(REPO_ROOT / "ticketing" / "data" / "demo_business.yml")
+    return Business.load(REPO_ROOT / "ticketing" / "data" / "demo_business.yml", cache_dir=REPO_ROOT / "var" / "cache")
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,19 @@
 """The loaded business: its configuration, calendars and trained ticket classifier, built once per process."""
 
+import hashlib
+import os
+import pickle
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
+
+import sklearn
 
 from kb.articles import load_articles
 from ticketing.business.config import BusinessConfig, ConfigError, load_business
 from ticketing.classification.classifier import TicketClassifier, load_labelled
+from ticketing.classification.priority import signals
 from ticketing.sla.calendar import BusinessCalendar
 
 LABELLED_TICKETS = Path(__file__).resolve().parent.parent / "data" / "labelled_tickets.jsonl"
@@ -32,7 +39,13 @@ class Business:
         self.calendars = config.calendar_objects
 
     @classmethod
-    def load(cls, config_path: Path, labelled_path: Path = LABELLED_TICKETS, kb_dir: Path = KB_DIR) -> "Business":
+    def load(
+        cls,
+        config_path: Path,
+        labelled_path: Path = LABELLED_TICKETS,
+        kb_dir: Path = KB_DIR,
+        cache_dir: Path | None = None,
+    ) -> "Business":
         config = load_business(config_path)
         try:
             examples = load_labelled(labelled_path)
@@ -47,7 +60,25 @@ class Business:
         kb_examples = [
             (text, a.category) for a in articles if a.category in config.categories for text in (a.title, *a.questions)
         ]
-        return cls(config, TicketClassifier(examples, to_category, kb_examples))
+        rules = config.priority_rules
+
+        def train() -> TicketClassifier:
+            return TicketClassifier(examples, to_category, kb_examples, partial(signals, rules))
+
+        if cache_dir is None:
+            return cls(config, train())
+        # Training takes seconds; every process (and every uvicorn worker) reuses the same trained model.
+        inputs = repr((examples, sorted(kb_examples), sorted(to_category.items()), rules, sklearn.__version__))
+        path = Path(cache_dir) / f"classifier-{hashlib.sha256(inputs.encode()).hexdigest()[:16]}.pickle"
+        try:
+            classifier = pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            classifier = train()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial_path = path.with_suffix(f".{os.getpid()}.tmp")
+            partial_path.write_bytes(pickle.dumps(classifier))
+            partial_path.replace(path)
+        return cls(config, classifier)
 
     def team_of(self, category: str) -> str:
         return self.config.categories[category].team

@@ -1,18 +1,16 @@
-"""Category and subcategory of a ticket from its text: TF-IDF words + character n-grams, logistic regression.
-
-Trained at start-up from the business's labelled tickets (a second or so); the subcategory model's
-probabilities are summed per category, so the category is decided by all the evidence for it.
-"""
+"""Category and subcategory of a ticket from its text, trained at start-up from the business's labelled tickets."""
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import FeatureUnion
 
 from ticketing.classification.text import fold
 
@@ -59,44 +57,59 @@ def _text_features() -> FeatureUnion:
     return FeatureUnion(
         [
             ("words", TfidfVectorizer(preprocessor=fold, ngram_range=(1, 2), sublinear_tf=True)),
-            ("chars", TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+            (
+                "chars",
+                TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
+            ),
         ]
     )
 
 
 class TicketClassifier:
-    """Category from tickets plus the KB's sample questions (each labelled with its article's category);
-    subcategory from the tickets alone, chosen within the category."""
+    """Category and subcategory of a ticket.
+
+    Features: TF-IDF words and character n-grams, plus the priority rules' signals (fraud, angry tone, urgency),
+    which carry category evidence of their own (an angry message with no request is usually a complaint).
+    The category head learns from the tickets and from the KB's sample questions (each labelled with its
+    article's category); the subcategory head from the tickets alone, and is read within the chosen category.
+    Both heads share one vectorisation, so classifying costs one pass over the text.
+    """
 
     def __init__(
         self,
         examples: list[LabelledTicket],
         subcategory_to_category: dict[str, str],
         kb_examples: list[tuple[str, str]] = (),
+        signals: Callable[[str], list[float]] | None = None,
     ):
         self._to_category = subcategory_to_category
+        self._signals = signals or (lambda _text: [])
         texts = [e.text for e in examples] + [text for text, _ in kb_examples]
-        labels = [e.category for e in examples] + [category for _, category in kb_examples]
-        self._category_model = Pipeline(
-            [("features", _text_features()), ("model", LogisticRegression(C=10, max_iter=3000))]
-        )
-        self._category_model.fit(texts, labels)
+        self._features = _text_features().fit(texts)
+        matrix = self._vectorise(texts)
+        self._category_model = LogisticRegression(C=10, max_iter=3000)
+        self._category_model.fit(matrix, [e.category for e in examples] + [c for _, c in kb_examples])
         self._categories = list(self._category_model.classes_)
-        self._subcategory_model = Pipeline(
-            [("features", _text_features()), ("model", LogisticRegression(C=10, max_iter=3000))]
-        )
-        self._subcategory_model.fit([e.text for e in examples], [e.subcategory for e in examples])
+        self._subcategory_model = LogisticRegression(C=10, max_iter=3000)
+        self._subcategory_model.fit(matrix[: len(examples)], [e.subcategory for e in examples])
         self._subcategories = list(self._subcategory_model.classes_)
 
+    def _vectorise(self, texts: list[str]) -> sparse.csr_matrix:
+        signals = sparse.csr_matrix(np.array([self._signals(t) for t in texts], dtype=float).reshape(len(texts), -1))
+        # The vectorisers are called directly: FeatureUnion's parallel machinery costs more than it saves here.
+        parts = [vectoriser.transform(texts) for _, vectoriser in self._features.transformer_list]
+        return sparse.hstack([*parts, signals], format="csr")
+
     def classify(self, text: str, hint: str | None = None) -> Classification:
-        category_probs = self._category_model.predict_proba([text])[0]
+        row = self._vectorise([text])
+        category_probs = self._category_model.predict_proba(row)[0]
         best = int(np.argmax(category_probs))
         category, confidence = self._categories[best], float(category_probs[best])
         if hint in self._categories and hint != category and confidence < HINT_THRESHOLD:
             category, used_hint = hint, True
         else:
             used_hint = False
-        sub_probs = self._subcategory_model.predict_proba([text])[0]
+        sub_probs = self._subcategory_model.predict_proba(row)[0]
         in_category = [
             (p, s) for p, s in zip(sub_probs, self._subcategories, strict=True) if self._to_category.get(s) == category
         ]

@@ -8,13 +8,14 @@ labels a person gave each ticket (urgent wording, negative tone, fraud) with the
 import json
 import sys
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 from kb.articles import load_articles
 from ticketing.business.config import load_business
 from ticketing.business.runtime import KB_DIR, LABELLED_TICKETS
 from ticketing.classification.classifier import TicketClassifier
-from ticketing.classification.priority import LEVELS, TicketFacts, decide_priority
+from ticketing.classification.priority import LEVELS, TicketFacts, decide_priority, signals
 from ticketing.settings import REPO_ROOT
 
 
@@ -38,7 +39,7 @@ def main() -> int:
     heldout = [t for t in tickets if t.split == "heldout"]
     articles, _ = load_articles(KB_DIR)
     kb_examples = [(text, a.category) for a in articles for text in (a.title, *a.questions)]
-    classifier = TicketClassifier(train, to_category, kb_examples)
+    classifier = TicketClassifier(train, to_category, kb_examples, partial(signals, config.priority_rules))
     per_language: dict[str, Counter] = {}
     confusions = Counter()
     for t in heldout:

@@ -109,3 +109,12 @@ def decide_priority(facts: TicketFacts, rules: PriorityRules) -> tuple[str, list
         level = len(LEVELS) - 1
         reasons.append(f'fraud: account compromise or fraud ("{word}") is urgent at once')
     return LEVELS[level], reasons
+
+
+def signals(rules: PriorityRules, text: str) -> list[float]:
+    """The rules' evidence as classifier features: fraud, angry tone, urgent wording."""
+    return [
+        float(first_match(rules.fraud_phrases, text) is not None),
+        float(first_match(rules.negative_phrases, text) is not None or shouting(text)),
+        float(first_match(rules.urgency_phrases, text) is not None),
+    ]

@@ -49,8 +49,8 @@ def needs_of(ticket: Ticket) -> TicketNeeds:
 def try_assign(session: Session, ticket: Ticket, business: Business, now: datetime, actor: str) -> Agent | None:
     """Assign the ticket to the best eligible agent; queue it (with the reasons) when there is none."""
     needs = needs_of(ticket)
-    agents = session.scalars(select(Agent).order_by(Agent.id)).all()
-    states = [agent_state(a, business, now) for a in agents if needs.team in a.teams]
+    agents = [a for a in session.scalars(select(Agent).order_by(Agent.id)) if needs.team in a.teams]
+    states = [agent_state(a, business, now) for a in agents]
     ranked = rank(states, needs)
     for position, state in enumerate(ranked):
         claimed = session.execute(
@@ -61,8 +61,7 @@ def try_assign(session: Session, ticket: Ticket, business: Business, now: dateti
         )
         if claimed.rowcount != 1:
             continue  # someone else filled the last slot a moment ago: next best
-        agent = session.get(Agent, state.id)
-        session.refresh(agent, ["open_assigned", "last_assigned_at"])
+        agent = next(a for a in agents if a.id == state.id)
         ticket.assignee_id = agent.id
         ticket.queued_at = None
         session.add(

@@ -99,7 +99,8 @@ def create_ticket(
     )
     verdict = business.classifier.classify(ticket_in.description, ticket_in.category_hint)
     vip = customer.plan == "vip"
-    recent = _recent_tickets(session, customer, received_at - business.repeat_window())
+    with session.no_autoflush:  # the new customer is written with the ticket, in one flush
+        recent = _recent_tickets(session, customer, received_at - business.repeat_window())
     priority, reasons = decide_priority(
         TicketFacts(ticket_in.description, verdict.category, verdict.subcategory, ticket_in.channel, vip, recent),
         business.config.priority_rules,

@@ -1,0 +1,166 @@
+"""`make bench-ticketing`: tickets created (classified, prioritised, routed, assigned) per second and latency.
+
+Starts the real backend (uvicorn, 2 workers) on SQLite and on PostgreSQL, and drives it over HTTP with 1 and 16
+concurrent clients. Side by side, in the same run, the baseline: GET /health (one SELECT 1 through the same
+stack), the floor any endpoint of this server pays. Results go to docs/benchmarks.md.
+"""
+
+import argparse
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+from common import ROOT, summary, write_section
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from stack import BACKEND_PY, free_port
+
+TEXTS = [
+    "Hola, mi pedido CS-4821937 no ha llegado y ya pasaron 5 días hábiles",
+    "Me cobraron dos veces la compra del notebook, necesito que me devuelvan la plata",
+    "My laptop won't connect to the wifi since the last update",
+    "Quiero cambiar la dirección de despacho de mi pedido",
+    "Someone logged into my account and bought things I didn't buy!!!",
+    "¿Tienen stock del iPhone 15 en la tienda de Providencia?",
+    "I want to return the headphones, they are not what I expected",
+    "No puedo entrar a mi cuenta, olvidé la contraseña",
+]
+
+
+def start_backend(database_url: str, token: str, workers: int) -> tuple[subprocess.Popen, str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TICKETING_DATABASE_URL": database_url,
+        "TICKETING_API_TOKEN": token,
+        "TICKETING_SECRET_KEY": secrets.token_urlsafe(16),
+        "TICKETING_SWEEP_INTERVAL_SECONDS": "30",
+    }
+    for command in ("migrate", "load-demo"):
+        subprocess.run(
+            [str(BACKEND_PY), "-m", "ticketing.cli", command], env=env, cwd=ROOT, check=True, capture_output=True
+        )
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BACKEND_PY), "-m", "ticketing.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("the backend did not start")
+
+
+async def drive(url: str, token: str, concurrency: int, seconds: float, kind: str) -> dict:
+    latencies: list[float] = []
+    failures = 0
+    stop_at = time.perf_counter() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def client(n: int) -> None:
+        nonlocal failures
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+            i = 0
+            while time.perf_counter() < stop_at:
+                i += 1
+                started = time.perf_counter()
+                if kind == "tickets":
+                    body = {
+                        "customer": {"name": "Bench", "email": f"bench-{n}-{i}-{uuid.uuid4().hex[:6]}@example.com"},
+                        "description": TEXTS[(n + i) % len(TEXTS)],
+                        "channel": "web",
+                        "consent": True,
+                    }
+                    response = await http.post("/api/v1/tickets", json=body)
+                    ok = response.status_code == 201
+                else:
+                    response = await http.get("/health")
+                    ok = response.status_code == 200
+                if ok:
+                    latencies.append((time.perf_counter() - started) * 1000)
+                else:
+                    failures += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(concurrency)))
+    result = summary(latencies, time.perf_counter() - began)
+    result["failures"] = failures
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    token = secrets.token_urlsafe(16)
+    databases = [("SQLite", f"sqlite:///{ROOT / 'var' / f'bench-{uuid.uuid4().hex[:6]}.db'}", None)]
+    admin_url = os.environ.get("TEST_POSTGRES_URL") or os.environ.get("BENCH_POSTGRES_URL")
+    if admin_url:
+        name = f"mostrador_bench_{uuid.uuid4().hex[:6]}"
+        databases.append(
+            ("PostgreSQL", make_url(admin_url).set(database=name).render_as_string(False), (admin_url, name))
+        )
+    else:
+        print("PostgreSQL skipped: set TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres)")
+    rows = []
+    for label, url, pg in databases:
+        if pg:
+            admin = create_engine(pg[0], isolation_level="AUTOCOMMIT")
+            with admin.connect() as c:
+                c.execute(text(f'CREATE DATABASE "{pg[1]}"'))
+        process, base = start_backend(url, token, args.workers)
+        try:
+            for concurrency in (1, 16):
+                for kind in ("health", "tickets"):
+                    print(f"{label}: {kind}, {concurrency} client(s), {args.seconds:.0f} s…", flush=True)
+                    r = asyncio.run(drive(base, token, concurrency, args.seconds, kind))
+                    rows.append((label, concurrency, kind, r))
+                    print(
+                        f"  {r['per_second']:.0f}/s, p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, failures {r['failures']}"
+                    )
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+            if pg:
+                with admin.connect() as c:
+                    c.execute(text(f'DROP DATABASE IF EXISTS "{pg[1]}" WITH (FORCE)'))
+                admin.dispose()
+    lines = [
+        f"`make bench-ticketing` (`.venv/backend/bin/python benchmarks/ticketing_bench.py --seconds {args.seconds:.0f}`): "
+        f"backend with {args.workers} uvicorn workers; the load generator runs on the same machine.",
+        "",
+        "| database | clients | tickets/s | p50 ms | p95 ms | baseline GET /health/s | tickets/s ÷ baseline |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label in dict.fromkeys(r[0] for r in rows):
+        for concurrency in (1, 16):
+            t = next(r[3] for r in rows if r[:3] == (label, concurrency, "tickets"))
+            h = next(r[3] for r in rows if r[:3] == (label, concurrency, "health"))
+            lines.append(
+                f"| {label} | {concurrency} | {t['per_second']:.0f} | {t['p50_ms']:.1f} | {t['p95_ms']:.1f} | "
+                f"{h['per_second']:.0f} | {t['per_second'] / h['per_second']:.2f} |"
+            )
+    write_section("Ticketing: creating tickets", "\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
