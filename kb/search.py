@@ -36,7 +36,7 @@ RETRIEVAL_ANSWER_SCORE = 0.30  # the same role when ranking by retrieval
 MIN_COVERAGE = 0.30
 # A word no article uses weighs this much of the rarest known word: it is probably what the question is about.
 UNKNOWN_TERM_FACTOR = 1.2
-LEARNED_MAX_ARTICLES = 2000
+LEARNED_MAX_ARTICLES = 300
 SYNONYMS_FILE = "synonyms.yml"
 WORD_WEIGHT = 0.6
 RETRIEVAL_WEIGHTS = {"word": 0.1, "char": 0.2, "article": 0.6, "coverage": 0.1}
@@ -99,6 +99,7 @@ class _Vectoriser:
         n = len(docs)
         self.idf = np.array([math.log((1 + n) / (1 + df[t])) + 1 for t in sorted(df)])
         self.matrix = self.transform_many(docs)
+        self.by_term = sparse.csr_matrix(self.matrix.T)  # one row per term: a query reads only its own terms
 
     def transform_many(self, docs: list[list[str]]) -> sparse.csr_matrix:
         rows, cols, vals = [], [], []
@@ -115,8 +116,18 @@ class _Vectoriser:
         return sparse.csr_matrix(sparse.diags(1 / norms) @ m)
 
     def similarities(self, doc: list[str]) -> np.ndarray:
-        q = self.transform_many([doc])
-        return (self.matrix @ q.T).toarray().ravel()
+        """Cosine similarity of one document with every fitted one (a fast path: no sparse matrix for the query)."""
+        cols, weights = [], []
+        for term, count in Counter(doc).items():
+            col = self.vocab.get(term)
+            if col is not None:
+                cols.append(col)
+                weights.append((1 + math.log(count)) * self.idf[col])
+        if not cols:
+            return np.zeros(self.matrix.shape[0])
+        vector = np.array(weights)
+        vector /= np.linalg.norm(vector)
+        return self.by_term[cols].T @ vector
 
 
 def _train_ranker(articles: list[Article]) -> Pipeline:
@@ -149,6 +160,8 @@ class _LanguageIndex:
                 passages.append((i, "tags", " ".join(a.tags)))
             passages.append((i, "summary", a.summary))
         self.owner = np.array([p[0] for p in passages])
+        # Passages of an article are contiguous: per-article maxima are one reduceat over these offsets.
+        self.starts = np.searchsorted(self.owner, np.arange(len(articles)))
         self.texts = [p[2] for p in passages]
         self.weight = np.array([PASSAGE_WEIGHTS[p[1]] for p in passages])
         self.words = _Vectoriser([terms(t, language) for t in self.texts])
@@ -161,6 +174,9 @@ class _LanguageIndex:
         self.max_idf = float(self.article_words.idf.max()) if len(self.article_words.idf) else 1.0
         self.known_terms = list(self.article_words.vocab)
         self._known = set(self.known_terms)
+        self._by_initial: dict[str, list[str]] = {}
+        for term in self.known_terms:
+            self._by_initial.setdefault(term[0], []).append(term)
         self.ranker = _train_ranker(articles) if 1 < len(articles) <= LEARNED_MAX_ARTICLES else None
 
     def correct(self, query_terms: list[str]) -> list[str]:
@@ -172,7 +188,7 @@ class _LanguageIndex:
                 continue
             limit = 1 if len(term) < 8 else 2
             # Same first letter: people rarely mistype it, and it keeps "hire" from becoming "here".
-            candidates = [k for k in self.known_terms if k[0] == term[0]]
+            candidates = self._by_initial.get(term[0], [])
             match = process.extractOne(term, candidates, scorer=Levenshtein.distance, score_cutoff=limit)
             fixed.append(match[0] if match else term)
         return fixed
@@ -183,13 +199,8 @@ class _LanguageIndex:
         n = len(self.articles)
         word_sim = self.words.similarities(query_terms) * self.weight
         char_sim = self.chars.similarities(char_grams(query)) * self.weight
-        best_word, best_char = np.zeros(n), np.zeros(n)
-        np.maximum.at(best_word, self.owner, word_sim)
-        np.maximum.at(best_char, self.owner, char_sim)
-        combined = WORD_WEIGHT * word_sim + (1 - WORD_WEIGHT) * char_sim
-        best_passage = np.zeros(n, dtype=int)
-        order = np.argsort(combined)  # ascending: the best passage of each article is written last
-        best_passage[self.owner[order]] = order
+        best_word = np.maximum.reduceat(word_sim, self.starts)
+        best_char = np.maximum.reduceat(char_sim, self.starts)
         # Coverage: the share of the question's meaning (IDF-weighted terms) the article knows about.
         unique = [t for t in dict.fromkeys(query_terms) if not t.isdigit()]  # numbers say little about the topic
         idf = np.array(
@@ -209,17 +220,23 @@ class _LanguageIndex:
             "char": best_char,
             "article": self.article_words.similarities(query_terms),
             "coverage": np.asarray(coverage).ravel(),
-            "best_passage": best_passage,
+            "passage_score": WORD_WEIGHT * word_sim + (1 - WORD_WEIGHT) * char_sim,
         }
 
+    def best_passage(self, article: int, passage_score: np.ndarray) -> str:
+        """The passage of the article closest to the query: what the bot "thought" was asked."""
+        start = self.starts[article]
+        end = self.starts[article + 1] if article + 1 < len(self.starts) else len(self.owner)
+        return self.texts[start + int(np.argmax(passage_score[start:end]))]
+
     def score(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per article: the ranking score (in [0, 1]), the coverage, and the best-matching passage."""
+        """Per article: the ranking score (in [0, 1]) and the coverage; per passage: its similarity."""
         f = self.features(query)
         if self.ranker is not None:
             ranking = self.ranker.predict_proba([query])[0]
         else:
             ranking = sum(RETRIEVAL_WEIGHTS[name] * f[name] for name in RETRIEVAL_WEIGHTS)
-        return ranking, f["coverage"], f["best_passage"]
+        return ranking, f["coverage"], f["passage_score"]
 
 
 class KnowledgeBase:
@@ -309,10 +326,16 @@ class KnowledgeBase:
             index = self._indexes.get(language) or next(iter(self._indexes.values()), None)
         if index is None or not query.strip():
             return []
-        ranking, coverage, passages = index.score(expand(query[:1000], self.synonyms.get(index.language, {})))
-        top = np.argsort(-ranking)[:limit]
+        ranking, coverage, passage_score = index.score(expand(query[:1000], self.synonyms.get(index.language, {})))
+        top = np.argpartition(-ranking, min(limit, len(ranking) - 1))[:limit]
+        top = top[np.argsort(-ranking[top])]
         return [
-            Hit(index.articles[i], round(float(ranking[i]), 4), index.texts[passages[i]], round(float(coverage[i]), 4))
+            Hit(
+                index.articles[i],
+                round(float(ranking[i]), 4),
+                index.best_passage(i, passage_score),
+                round(float(coverage[i]), 4),
+            )
             for i in top
             if ranking[i] > 0
         ]
