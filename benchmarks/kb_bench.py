@@ -66,8 +66,8 @@ def main() -> int:
         baseline = Bm25Baseline(articles)
         results = {}
         for name, run in (
-            ("ours", lambda q: kb.decide(q.text, q.language)),
-            ("bm25", lambda q: baseline.best(q.text, q.language)),
+            ("ours", lambda q, kb=kb: kb.decide(q.text, q.language)),
+            ("bm25", lambda q, baseline=baseline: baseline.best(q.text, q.language)),
         ):
             for q in queries[:20]:
                 run(q)
