@@ -6,6 +6,7 @@ uses the Redis lock store, as in the compose deployment; otherwise SQLite and in
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import uuid
@@ -50,6 +51,10 @@ def stack(tmp_path_factory):
         "TICKETING_SWEEP_INTERVAL_SECONDS": "1",
     }
     env["ACTIONS_TICKETING_TOKEN"] = env["TICKETING_API_TOKEN"]
+    # The action server reads a copy of the KB, so tests can add articles as an editor would.
+    kb_copy = var / "kb_articles"
+    shutil.copytree(REPO_ROOT / "kb_articles", kb_copy)
+    env["ACTIONS_KB_DIR"] = str(kb_copy)
     admin_url, database = os.environ.get("TEST_POSTGRES_URL"), None
     if admin_url:
         database = f"mostrador_e2e_{uuid.uuid4().hex[:8]}"
@@ -113,3 +118,10 @@ def api(stack) -> httpx.Client:
 @pytest.fixture
 def customer(rasa_url) -> Bot:
     return Bot(rasa_url, f"e2e-{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture(scope="session")
+def kb_dir(stack):
+    from pathlib import Path
+
+    return Path(stack.env["ACTIONS_KB_DIR"])
