@@ -81,6 +81,7 @@ class Stack:
         ticketing_url = f"http://127.0.0.1:{ports.ticketing}"
         base.setdefault("TICKETING_DATABASE_URL", f"sqlite:///{var_dir / 'ticketing.db'}")
         base["TICKETING_BOT_URL"] = f"http://127.0.0.1:{ports.rasa}"
+        base.setdefault("TICKETING_BOT_API_TOKEN", base.get("BOT_API_TOKEN", ""))
         base.setdefault("TICKETING_PUBLIC_URL", f"http://localhost:{ports.ticketing}")
         base["ACTIONS_TICKETING_URL"] = ticketing_url
         base.setdefault("ACTIONS_TICKETING_TOKEN", base.get("TICKETING_API_TOKEN", ""))
@@ -120,7 +121,7 @@ class Stack:
                     "--endpoints",
                     base.get("BOT_ENDPOINTS", "endpoints.yml"),
                     "--credentials",
-                    "credentials.yml",
+                    base.get("BOT_CREDENTIALS", "credentials.yml"),
                     "--cors",
                     "*",
                 ],

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kb.search import KnowledgeBase
 from ticketing.business.runtime import Business
+from ticketing.channels.bot import BotDelivery
 from ticketing.db import make_engine, session_factory
 from ticketing.errors import DomainError
 from ticketing.settings import Settings
@@ -100,6 +101,7 @@ def create_app(
         stop.set()
         if worker:
             worker.join(timeout=10)
+        app.state.delivery.close()
         engine.dispose()
 
     app = FastAPI(
@@ -117,6 +119,11 @@ def create_app(
     install_error_handlers(app)
 
     app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir)
+    app.state.delivery = BotDelivery(
+        settings.bot_url,
+        settings.bot_api_token.get_secret_value() if settings.bot_api_token else None,
+        app.state.sessions,
+    )
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
 
     from ticketing.agents.router import router as agents_router

@@ -26,3 +26,5 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     # The Rasa server, for delivering agent replies to the customer's conversation.
     bot_url: str = "http://localhost:5005"
+    # Token of the Rasa server's HTTP API (its --auth-token): the backend pushes agent replies through it.
+    bot_api_token: SecretStr | None = None

@@ -89,6 +89,10 @@ MESSAGES = {
             "closed": "cerrado",
         },
         "backend_down_status": "No puedo consultar el estado ahora mismo; nuestro sistema no responde. Inténtalo en unos minutos.",
+        "relay_failed": "No pude pasarle tu mensaje a la persona que te atiende; nuestro sistema no responde. Inténtalo en un momento.",
+        "relay_closed": "Tu ticket ya está cerrado, así que volví a atenderte yo. ¿En qué te ayudo?",
+        "resolved": "Tu ticket {number} quedó resuelto. Del 1 al 5, ¿cómo evaluarías la atención? (puedes agregar un comentario)",
+        "csat_thanks": "¡Gracias por tu evaluación! ¿Te ayudo con algo más?",
     },
     "en": {
         "read_more": "More details",
@@ -122,6 +126,10 @@ MESSAGES = {
             "closed": "closed",
         },
         "backend_down_status": "I can't check the status right now; our system isn't answering. Please try again in a few minutes.",
+        "relay_failed": "I couldn't pass your message to the person helping you; our system isn't answering. Please try again in a moment.",
+        "relay_closed": "Your ticket is already closed, so I'm back to help you. What can I do for you?",
+        "resolved": "Your ticket {number} has been resolved. From 1 to 5, how would you rate the help you got? (you can add a comment)",
+        "csat_thanks": "Thanks for your rating! Anything else I can help with?",
     },
 }
 

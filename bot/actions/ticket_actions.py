@@ -209,7 +209,11 @@ class ActionCreateTicket(Action):
             team=team_name(language, ticket.team),
             due=when(language, due, runtime.settings().timezone) if due else "-",
         )
-        events: list[EventType] = [SlotSet("ticket_id", float(ticket.id)), SlotSet("ticket_number", ticket.number)]
+        events: list[EventType] = [
+            SlotSet("ticket_id", float(ticket.id)),
+            SlotSet("ticket_number", ticket.number),
+            SlotSet("handoff", True),  # from now on the customer's messages go to the ticket
+        ]
         if tracker.get_slot("data_consent") is False:
             events += _reset_form()
         return events

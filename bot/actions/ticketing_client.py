@@ -92,6 +92,9 @@ class TicketingClient:
     def add_customer_message(self, ticket_id: int, body: str) -> None:
         self._call("POST", f"/api/v1/tickets/{ticket_id}/messages", json={"author": "customer", "body": body})
 
+    def record_csat(self, ticket_id: int, score: int, comment: str | None) -> None:
+        self._call("POST", f"/api/v1/tickets/{ticket_id}/csat", json={"score": score, "comment": comment})
+
     def report_gap(self, question: str, language: str, conversation_id: str, best: dict[str, Any] | None) -> None:
         self._call(
             "POST",

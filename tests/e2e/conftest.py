@@ -4,12 +4,16 @@ With TEST_POSTGRES_URL the backend runs on a fresh PostgreSQL database, and with
 uses the Redis lock store, as in the compose deployment; otherwise SQLite and in-memory locks.
 """
 
+import json
 import os
 import secrets
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 import httpx
@@ -21,6 +25,41 @@ from ticketing.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 from stack import BACKEND_PY, MODEL, Ports, Stack, free_port
+
+
+class Inbox:
+    """A stand-in for a chat client that receives pushed messages: records what Rasa's callback channel posts."""
+
+    def __init__(self):
+        self.messages: list[dict] = []
+        inbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                inbox.messages.append(json.loads(body or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/messages"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def texts_for(self, recipient: str) -> list[str]:
+        return [m.get("text", "") for m in self.messages if m.get("recipient_id") == recipient]
+
+    def wait_for(self, recipient: str, predicate, timeout: float = 20) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            texts = self.texts_for(recipient)
+            if predicate(texts):
+                return texts
+            time.sleep(0.1)
+        raise AssertionError(f"not received by {recipient} within {timeout}s; got {self.texts_for(recipient)}")
 
 
 class Bot:
@@ -85,12 +124,18 @@ def stack(tmp_path_factory):
         ]
     endpoints.write_text("\n".join(lines) + "\n")
     env["BOT_ENDPOINTS"] = str(endpoints)
+    # A channel that receives pushed messages: Rasa's callback channel, posting to a local recorder.
+    inbox = Inbox()
+    credentials = var / "credentials.yml"
+    credentials.write_text(f"rest:\ncallback:\n  url: {inbox.url}\n")
+    env["BOT_CREDENTIALS"] = str(credentials)
 
     run_env = {**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)}
     for command in ("migrate", "load-demo"):
         subprocess.run([str(BACKEND_PY), "-m", "ticketing.cli", command], env=run_env, check=True, cwd=REPO_ROOT)
     ports = Ports(ticketing=free_port(), actions=free_port(), rasa=free_port())
     running = Stack(env, ports, var)
+    running.inbox = inbox
     running.start()
     try:
         running.wait_healthy(timeout=240)

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy import select
 
 from ticketing.agents.models import Agent
@@ -169,7 +169,13 @@ def get_ticket(ticket_id: int, session: SessionDep, principal: PrincipalDep):
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut)
 def patch_ticket(
-    ticket_id: int, patch: TicketPatch, session: SessionDep, business: BusinessDep, principal: PrincipalDep, now: NowDep
+    ticket_id: int,
+    patch: TicketPatch,
+    request: Request,
+    session: SessionDep,
+    business: BusinessDep,
+    principal: PrincipalDep,
+    now: NowDep,
 ):
     """Change status, priority, team, assignee or tier; every change lands in the timeline."""
     ticket = service.patch_ticket(
@@ -181,12 +187,15 @@ def patch_ticket(
         teams=principal.teams,
         now=now,
     )
+    if patch.status == "resolved" and ticket.conversation_id:
+        request.app.state.delivery.ticket_resolved(ticket.conversation_id)
     return ticket_out(ticket, _agent_names(session, {ticket.assignee_id} - {None}).get(ticket.assignee_id))
 
 
 @router.post("/tickets/{ticket_id}/messages", response_model=MessageOut, status_code=201)
 def add_message(
     ticket_id: int,
+    request: Request,
     message_in: MessageIn,
     session: SessionDep,
     business: BusinessDep,
@@ -205,6 +214,12 @@ def add_message(
         teams=principal.teams,
         now=now,
     )
+    ticket = message.ticket
+    if message.author == "agent" and not message.internal and ticket.conversation_id:
+        # The reply goes back to the customer's conversation, in the background.
+        request.app.state.delivery.agent_reply(
+            ticket.conversation_id, message.id, message.body, agent.name.split()[0] if agent else None
+        )
     return {
         "id": message.id,
         "author": message.author,

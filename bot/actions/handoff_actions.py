@@ -1,0 +1,106 @@
+"""The handoff loop: customer messages go to the ticket, agent replies come back, the bot resumes after."""
+
+import logging
+import re
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import runtime
+from actions.texts import language_of, say
+from actions.ticketing_client import TicketingRejected, TicketingUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def _entity(tracker: Tracker, name: str) -> str | None:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name:
+            return str(entity.get("value"))
+    return None
+
+
+class ActionRelayToTicket(Action):
+    """A customer message during the handoff: added to the ticket, for the agent."""
+
+    def name(self) -> str:
+        return "action_relay_to_ticket"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = language_of(tracker.get_slot("language"))
+        ticket_id = tracker.get_slot("ticket_id")
+        text = (tracker.latest_message.get("text") or "").strip()
+        if not ticket_id or not text:
+            return []
+        try:
+            runtime.ticketing().add_customer_message(int(ticket_id), text[:10000])
+        except TicketingUnavailable:
+            dispatcher.utter_message(text=say(language, "relay_failed"))
+            return []
+        except TicketingRejected as exc:
+            # The ticket is closed or gone: the conversation is the bot's again.
+            log.warning("relay refused: %s", exc)
+            dispatcher.utter_message(text=say(language, "relay_closed"))
+            return [SlotSet("handoff", False)]
+        return []
+
+
+class ActionDeliverAgentReply(Action):
+    """The backend pushed an agent's public reply (intent agent_reply): say it in the conversation."""
+
+    def name(self) -> str:
+        return "action_deliver_agent_reply"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        message = _entity(tracker, "agent_message")
+        if message:
+            agent = _entity(tracker, "agent_name")
+            dispatcher.utter_message(text=f"{agent}: {message}" if agent else message)
+        return []
+
+
+class ActionTicketResolved(Action):
+    """The ticket was resolved: the bot takes the conversation back and asks for a score."""
+
+    def name(self) -> str:
+        return "action_ticket_resolved"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = language_of(tracker.get_slot("language"))
+        number = tracker.get_slot("ticket_number") or ""
+        dispatcher.utter_message(text=say(language, "resolved", number=number))
+        return [SlotSet("handoff", False), SlotSet("csat_ticket_id", tracker.get_slot("ticket_id"))]
+
+
+_SCORE = re.compile(r"([1-5])")
+
+
+class ActionRecordCsat(Action):
+    def name(self) -> str:
+        return "action_record_csat"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = language_of(tracker.get_slot("language"))
+        text = (tracker.latest_message.get("text") or "").strip()
+        found = _SCORE.search(text)
+        ticket_id = tracker.get_slot("csat_ticket_id")
+        if not found or not ticket_id:
+            return []
+        comment = text[found.end() :].strip(" .,-:") or None
+        try:
+            runtime.ticketing().record_csat(int(ticket_id), int(found.group(1)), comment)
+        except (TicketingUnavailable, TicketingRejected) as exc:
+            log.warning("could not store CSAT: %s", exc)
+        dispatcher.utter_message(text=say(language, "csat_thanks"))
+        return [SlotSet("csat_ticket_id", None)]
+
+
+class ActionEndHandoff(Action):
+    def name(self) -> str:
+        return "action_end_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_handoff_ended")
+        return [SlotSet("handoff", False)]

@@ -1,0 +1,62 @@
+"""While a person handles the customer's ticket, the bot stays out of the way.
+
+When the conversation is in handoff (slot `handoff` true), every customer message goes to the ticket
+(`action_relay_to_ticket`) instead of being answered by the bot — except the intents that are the bot's own
+business then: the agent's reply and the ticket's resolution (pushed by the backend), asking for a ticket's
+status, and asking to cancel (talk to the bot again). After a resolution the bot asks for a satisfaction score;
+a message with a score from 1 to 5 is recorded by `action_record_csat`.
+"""
+
+import re
+from typing import Any
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+RELAY = "action_relay_to_ticket"
+RECORD_CSAT = "action_record_csat"
+END_HANDOFF = "action_end_handoff"
+BOT_INTENTS = {"agent_reply", "ticket_resolved", "ticket_status"}
+_SCORE = re.compile(r"^\D*([1-5])(\D.*)?$", re.S)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
+class HandoffPolicy(Policy):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**Policy.get_default_config(), "priority": 7}
+
+    def train(self, training_trackers: list[Any], domain: Domain, **kwargs: Any) -> Resource:
+        return self._resource
+
+    def _choose(self, tracker: DialogueStateTracker) -> str | None:
+        if tracker.latest_action_name in (RELAY, RECORD_CSAT, END_HANDOFF):
+            return ACTION_LISTEN_NAME
+        if tracker.latest_action_name != ACTION_LISTEN_NAME or not tracker.latest_message:
+            return None
+        intent = (tracker.latest_message.intent or {}).get("name")
+        text = tracker.latest_message.text or ""
+        if tracker.get_slot("csat_ticket_id") and _SCORE.match(text.strip()):
+            return RECORD_CSAT
+        if tracker.get_slot("handoff") and intent == "cancel":
+            return END_HANDOFF
+        if tracker.get_slot("handoff") and intent not in BOT_INTENTS:
+            return RELAY
+        return None
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        action = self._choose(tracker)
+        probabilities = self._default_predictions(domain)
+        if action is not None:
+            probabilities[domain.index_for_action(action)] = 1.0
+        return self._prediction(probabilities)

@@ -1,0 +1,71 @@
+"""The handoff actions against a real backend: relay to the ticket, deliver the agent's reply, record CSAT."""
+
+import uuid
+
+import requests
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff_actions import ActionDeliverAgentReply, ActionRecordCsat, ActionRelayToTicket, ActionTicketResolved
+from actions.ticket_actions import ActionCreateTicket
+from tests.actions.conftest import TOKEN
+from tests.actions.helpers import tracker
+
+FORM = {
+    "customer_name": "Ana",
+    "order_number": "-",
+    "issue_description": "La tele no tiene sonido",
+    "data_consent": True,
+}
+
+
+def open_ticket(sender: str) -> dict:
+    email = f"h.{uuid.uuid4().hex[:6]}@example.com"
+    events = ActionCreateTicket().run(
+        CollectingDispatcher(), tracker("sí", "affirm", {**FORM, "customer_email": email}, sender=sender), {}
+    )
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_a_message_during_the_handoff_lands_on_the_ticket(actions_env, backend_url):
+    slots = open_ticket("relay-1")
+    assert slots["handoff"] is True
+    dispatcher = CollectingDispatcher()
+    ActionRelayToTicket().run(
+        dispatcher, tracker("ya probé con otro cable HDMI", "inform", slots, sender="relay-1"), {}
+    )
+    assert dispatcher.messages == []  # the bot stays out of the way
+    ticket = requests.get(
+        f"{backend_url}/api/v1/tickets/{int(slots['ticket_id'])}", headers={"Authorization": f"Bearer {TOKEN}"}
+    ).json()
+    assert [m["body"] for m in ticket["messages"] if m["source"] == "live"] == ["ya probé con otro cable HDMI"]
+
+
+def test_the_agent_reply_is_said_with_the_agent_name():
+    t = tracker(
+        "/agent_reply",
+        "agent_reply",
+        entities=[
+            {"entity": "agent_message", "value": "Revisa el menú Sonido"},
+            {"entity": "agent_name", "value": "Laura"},
+        ],
+    )
+    dispatcher = CollectingDispatcher()
+    ActionDeliverAgentReply().run(dispatcher, t, {})
+    assert dispatcher.messages[0]["text"] == "Laura: Revisa el menú Sonido"
+
+
+def test_after_resolution_the_score_is_asked_and_stored(actions_env, backend_url):
+    slots = open_ticket("csat-1")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    ticket_id = int(slots["ticket_id"])
+    assert requests.patch(f"{backend_url}/api/v1/tickets/{ticket_id}", json={"status": "resolved"}, headers=auth).ok
+    dispatcher = CollectingDispatcher()
+    events = ActionTicketResolved().run(dispatcher, tracker("/ticket_resolved", "ticket_resolved", slots), {})
+    assert "Del 1 al 5" in dispatcher.messages[0]["text"]
+    after = {e["name"]: e["value"] for e in events}
+    assert after["handoff"] is False and after["csat_ticket_id"] == slots["ticket_id"]
+    dispatcher = CollectingDispatcher()
+    ActionRecordCsat().run(dispatcher, tracker("4, rápido pero me costó", "inform", {**slots, **after}), {})
+    assert "Gracias" in dispatcher.messages[0]["text"]
+    timeline = requests.get(f"{backend_url}/api/v1/tickets/{ticket_id}", headers=auth).json()["timeline"]
+    assert [e["data"] for e in timeline if e["kind"] == "csat"] == [{"score": 4}]
