@@ -87,6 +87,9 @@ class Stack:
         base.setdefault("ACTIONS_TICKETING_TOKEN", base.get("TICKETING_API_TOKEN", ""))
         base.setdefault("ACTIONS_HELP_CENTER_URL", base["TICKETING_PUBLIC_URL"])
         base["BOT_ACTIONS_URL"] = f"http://127.0.0.1:{ports.actions}/webhook"
+        base["ACTIONS_BOT_URL"] = f"http://127.0.0.1:{ports.rasa}"
+        base.setdefault("ACTIONS_BOT_API_TOKEN", base.get("BOT_API_TOKEN", ""))
+        base.setdefault("ACTIONS_OUTBOX_DB", str(var_dir / "actions-outbox.db"))
         base.setdefault("BOT_TRACKER_DB", str(var_dir / "tracker.db"))
         self.env = base
         root_path = str(ROOT)

@@ -54,10 +54,24 @@ class ActionAnswerFromKb(Action):
                     {"title": say(language, "no"), "payload": "/deny"},
                 ],
             )
-            return [SlotSet("kb_article_id", article.id), SlotSet("last_question", question)]
+            return [
+                SlotSet("kb_article_id", article.id),
+                SlotSet("last_question", question),
+                SlotSet("misunderstandings", 0.0),
+            ]
 
         best = decision.best
-        if decision.action == "suggest":
+        misses = int(tracker.get_slot("misunderstandings") or 0) + 1
+        if misses >= 2:
+            # Two misunderstandings in a row: offer a person at once instead of more guesses.
+            dispatcher.utter_message(
+                text=say(language, "offer_person"),
+                buttons=[
+                    {"title": say(language, "talk_to_person"), "payload": "/request_human"},
+                    {"title": say(language, "no"), "payload": "/deny"},
+                ],
+            )
+        elif decision.action == "suggest":
             dispatcher.utter_message(
                 text=say(language, "suggest"),
                 buttons=[{"title": h.article.title, "payload": h.article.title} for h in decision.hits]
@@ -78,4 +92,8 @@ class ActionAnswerFromKb(Action):
                 tracker.sender_id,
                 {"id": best.article.id, "score": best.score} if best else None,
             )
-        return [SlotSet("kb_article_id", None), SlotSet("last_question", question or None)]
+        return [
+            SlotSet("kb_article_id", None),
+            SlotSet("last_question", question or None),
+            SlotSet("misunderstandings", float(misses)),
+        ]

@@ -2,6 +2,7 @@
 
 from functools import cache
 
+from actions.outbox import TicketOutbox, announce_through_rasa
 from actions.settings import ActionSettings
 from actions.ticketing_client import TicketingClient
 from kb.search import KnowledgeBase
@@ -23,3 +24,16 @@ def knowledge_base() -> KnowledgeBase:
 def ticketing() -> TicketingClient:
     s = settings()
     return TicketingClient(s.ticketing_url, s.ticketing_token, s.timeout_seconds)
+
+
+@cache
+def outbox() -> TicketOutbox:
+    """Tickets waiting for the backend to come back; retried in the background from the first use on."""
+    s = settings()
+    box = TicketOutbox(
+        s.outbox_path,
+        create=lambda payload, key: ticketing().create_ticket(payload, key),
+        announce=announce_through_rasa(s.bot_url, s.bot_api_token),
+    )
+    box.run_forever()
+    return box

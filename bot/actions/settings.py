@@ -15,6 +15,9 @@ class ActionSettings:
     help_center_url: str
     timezone: str
     timeout_seconds: float
+    bot_url: str
+    bot_api_token: str | None
+    outbox_path: Path
 
     @classmethod
     def from_env(cls) -> "ActionSettings":
@@ -25,4 +28,7 @@ class ActionSettings:
             help_center_url=os.environ.get("ACTIONS_HELP_CENTER_URL", "http://localhost:8000").rstrip("/"),
             timezone=os.environ.get("ACTIONS_TIMEZONE", "America/Santiago"),
             timeout_seconds=float(os.environ.get("ACTIONS_TICKETING_TIMEOUT", "5")),
+            bot_url=os.environ.get("ACTIONS_BOT_URL", "http://localhost:5005"),
+            bot_api_token=os.environ.get("ACTIONS_BOT_API_TOKEN") or None,
+            outbox_path=Path(os.environ.get("ACTIONS_OUTBOX_DB", REPO_ROOT / "var" / "actions-outbox.db")),
         )

@@ -93,6 +93,7 @@ MESSAGES = {
         "relay_closed": "Tu ticket ya está cerrado, así que volví a atenderte yo. ¿En qué te ayudo?",
         "resolved": "Tu ticket {number} quedó resuelto. Del 1 al 5, ¿cómo evaluarías la atención? (puedes agregar un comentario)",
         "csat_thanks": "¡Gracias por tu evaluación! ¿Te ayudo con algo más?",
+        "offer_person": "Parece que no te estoy entendiendo, disculpa. ¿Quieres que te atienda una persona?",
     },
     "en": {
         "read_more": "More details",
@@ -130,6 +131,7 @@ MESSAGES = {
         "relay_closed": "Your ticket is already closed, so I'm back to help you. What can I do for you?",
         "resolved": "Your ticket {number} has been resolved. From 1 to 5, how would you rate the help you got? (you can add a comment)",
         "csat_thanks": "Thanks for your rating! Anything else I can help with?",
+        "offer_person": "Sorry, I don't seem to be understanding you. Would you like a person to help you?",
     },
 }
 

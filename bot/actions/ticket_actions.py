@@ -192,31 +192,60 @@ class ActionCreateTicket(Action):
         language = _language(tracker)
         if tracker.get_slot("data_consent") is False:
             dispatcher.utter_message(text=say(language, "no_consent"))
+        payload, key = ticket_payload(tracker), idempotency_key(tracker)
+        outbox = runtime.outbox()
         try:
-            ticket = runtime.ticketing().create_ticket(ticket_payload(tracker), idempotency_key(tracker))
+            ticket = runtime.ticketing().create_ticket(payload, key)
         except TicketingUnavailable as exc:
-            log.warning("ticket creation failed, backend unavailable: %s", exc)
+            # Nothing is lost: the outbox retries with the same key and tells the customer the number here.
+            log.warning("ticket creation failed, backend unavailable, queued: %s", exc)
+            outbox.add(key, tracker.sender_id, payload)
             dispatcher.utter_message(response="utter_backend_down")
             return []
         except TicketingRejected as exc:
             log.warning("ticket creation rejected: %s", exc)
             dispatcher.utter_message(text=say(language, "ticket_failed", detail=exc.detail))
             return []
-        due = ticket.first_response_due_at
-        dispatcher.utter_message(
-            response="utter_ticket_created",
-            number=ticket.number,
-            team=team_name(language, ticket.team),
-            due=when(language, due, runtime.settings().timezone) if due else "-",
-        )
-        events: list[EventType] = [
-            SlotSet("ticket_id", float(ticket.id)),
-            SlotSet("ticket_number", ticket.number),
-            SlotSet("handoff", True),  # from now on the customer's messages go to the ticket
-        ]
+        events = announce(dispatcher, language, ticket.id, ticket.number, ticket.team, ticket.first_response_due_at)
         if tracker.get_slot("data_consent") is False:
             events += _reset_form()
         return events
+
+
+def announce(dispatcher, language: str, ticket_id: int, number: str, team: str, due) -> list[EventType]:
+    """Tell the ticket number, the team and when a person will answer; the conversation is now in handoff."""
+    dispatcher.utter_message(
+        response="utter_ticket_created",
+        number=number,
+        team=team_name(language, team),
+        due=when(language, due, runtime.settings().timezone) if due else "-",
+    )
+    return [
+        SlotSet("ticket_id", float(ticket_id)),
+        SlotSet("ticket_number", number),
+        SlotSet("handoff", True),  # from now on the customer's messages go to the ticket
+    ]
+
+
+class ActionAnnounceTicket(Action):
+    """A ticket queued while the backend was down has been created: the outbox pushed `ticket_created`."""
+
+    def name(self) -> str:
+        return "action_announce_ticket"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        values = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities") or []}
+        if not values.get("ticket_number") or not values.get("ticket_id"):
+            return []
+        due = datetime.fromisoformat(values["due"]) if values.get("due") else None
+        return announce(
+            dispatcher,
+            _language(tracker),
+            int(values["ticket_id"]),
+            values["ticket_number"],
+            values.get("team", ""),
+            due,
+        )
 
 
 class ActionTicketStatus(Action):

@@ -20,7 +20,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 RELAY = "action_relay_to_ticket"
 RECORD_CSAT = "action_record_csat"
 END_HANDOFF = "action_end_handoff"
-BOT_INTENTS = {"agent_reply", "ticket_resolved", "ticket_status"}
+BOT_INTENTS = {"agent_reply", "ticket_resolved", "ticket_created", "ticket_status"}
 _SCORE = re.compile(r"^\D*([1-5])(\D.*)?$", re.S)
 
 

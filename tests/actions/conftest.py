@@ -51,10 +51,13 @@ def backend_url(tmp_path_factory):
 
 
 @pytest.fixture
-def actions_env(backend_url, monkeypatch):
+def actions_env(backend_url, monkeypatch, tmp_path):
     """Point the actions at the test backend (settings and clients are rebuilt for each test)."""
     from actions import runtime
 
+    monkeypatch.setenv("ACTIONS_OUTBOX_DB", str(tmp_path / "outbox.db"))
+    monkeypatch.setenv("ACTIONS_BOT_URL", "http://127.0.0.1:9")
+    runtime.outbox.cache_clear()
     monkeypatch.setenv("ACTIONS_TICKETING_URL", backend_url)
     monkeypatch.setenv("ACTIONS_TICKETING_TOKEN", TOKEN)
     monkeypatch.setenv("ACTIONS_HELP_CENTER_URL", "https://help.example")

@@ -23,3 +23,15 @@ def test_an_unanswerable_question_is_declined_without_a_kb_article(actions_env):
     ActionAnswerFromKb().run(dispatcher, tracker("quién ganó el partido de fútbol ayer", "faq"), {})
     assert all("kb_article" not in (m.get("custom") or {}) for m in dispatcher.messages)
     assert "/open_ticket" in [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+
+
+def test_two_misunderstandings_in_a_row_offer_a_person_at_once(actions_env):
+    first = CollectingDispatcher()
+    events = ActionAnswerFromKb().run(first, tracker("quién ganó el partido de fútbol ayer", "faq"), {})
+    misses = {e["name"]: e["value"] for e in events}["misunderstandings"]
+    second = CollectingDispatcher()
+    ActionAnswerFromKb().run(
+        second, tracker("cuál es la capital de Mongolia", "faq", {"misunderstandings": misses}), {}
+    )
+    assert "persona" in second.messages[0]["text"]
+    assert second.messages[0]["buttons"][0]["payload"] == "/request_human"

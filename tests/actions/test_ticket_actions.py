@@ -1,5 +1,6 @@
 """The ticket form and the handoff, against a real backend over HTTP."""
 
+import time
 import uuid
 
 import requests
@@ -54,16 +55,43 @@ def test_running_the_same_submission_twice_creates_one_ticket(actions_env, backe
     assert first[0]["number"] == second[0]["number"]
 
 
-def test_when_the_backend_is_down_the_customer_is_told_honestly(actions_env, monkeypatch):
+def test_when_the_backend_is_down_nothing_is_lost_and_the_number_arrives_later(
+    actions_env, backend_url, monkeypatch, tmp_path
+):
     from actions import runtime
+    from actions.outbox import TicketOutbox
 
-    monkeypatch.setenv("ACTIONS_TICKETING_URL", "http://127.0.0.1:9")
+    email = f"down.{uuid.uuid4().hex[:6]}@example.com"
+    monkeypatch.setenv("ACTIONS_TICKETING_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("ACTIONS_OUTBOX_DB", str(tmp_path / "outbox.db"))
     runtime.settings.cache_clear()
     runtime.ticketing.cache_clear()
-    messages, events = run(
-        ActionCreateTicket(), tracker("sí", "affirm", {**FORM_SLOTS, "customer_email": "x@example.com"})
-    )
+    runtime.outbox.cache_clear()
+    t = tracker("sí", "affirm", {**FORM_SLOTS, "customer_email": email}, sender="conv-down")
+    messages, events = run(ActionCreateTicket(), t)
     assert [m["response"] for m in messages] == ["utter_backend_down"]
+    assert runtime.outbox().pending() == 1
+
+    # The backend is back. The outbox retries with the same idempotency key and announces the number.
+    monkeypatch.setenv("ACTIONS_TICKETING_URL", backend_url)
+    runtime.settings.cache_clear()
+    runtime.ticketing.cache_clear()
+    announced = []
+    box = TicketOutbox(
+        tmp_path / "outbox.db",
+        create=lambda payload, key: runtime.ticketing().create_ticket(payload, key),
+        announce=lambda conversation, ticket: announced.append((conversation, ticket.number)) or True,
+    )
+    assert box.process_once(now=time.time() + 3600) == 1
+    assert box.pending() == 0
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    found = requests.get(f"{backend_url}/api/v1/tickets", params={"customer_email": email}, headers=auth).json()
+    assert announced == [("conv-down", found["items"][0]["number"])]
+    # A retry of the same submission (the customer pressed "yes" again) does not make a second ticket.
+    run(ActionCreateTicket(), t)
+    again = requests.get(f"{backend_url}/api/v1/tickets", params={"customer_email": email}, headers=auth).json()
+    assert again["total"] == 1
+    runtime.outbox.cache_clear()
 
 
 def test_status_is_told_to_the_conversation_that_owns_the_ticket_and_to_nobody_else(actions_env):
