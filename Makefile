@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/bot
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot eval-kb eval-tickets kb lock clean
+.PHONY: eval-nlu help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot eval-kb eval-tickets kb lock clean
 
 help:
 	@echo "make run    start the bot, the action server and the ticketing backend (installs what is missing)"
@@ -106,3 +106,6 @@ lock:
 
 clean:
 	rm -rf var bot/models .pytest_cache
+
+eval-nlu: $(BOT)/.installed
+	$(BOT_PY) eval/nlu_cv.py
