@@ -39,6 +39,7 @@ def stock_bot(workdir) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
     if not (project / "models").exists() or not any((project / "models").glob("*.tar.gz")):
         shutil.rmtree(project, ignore_errors=True)
+        project.mkdir(parents=True)
         print("training a stock `rasa init` bot (about a minute)…", flush=True)
         subprocess.run(
             [str(BOT_BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(project)],

@@ -1,6 +1,6 @@
 """`make bench-ticketing`: tickets created (classified, prioritised, routed, assigned) per second and latency.
 
-Starts the real backend (uvicorn, 2 workers) on SQLite and on PostgreSQL, and drives it over HTTP with 1 and 16
+Starts the real backend (uvicorn, 1 worker by default) on SQLite and on PostgreSQL, and drives it over HTTP with 1 and 16
 concurrent clients. Side by side, in the same run, the baseline: GET /health (one SELECT 1 through the same
 stack), the floor any endpoint of this server pays. Results go to docs/benchmarks.md.
 """
@@ -107,7 +107,7 @@ async def drive(url: str, token: str, concurrency: int, seconds: float, kind: st
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     token = secrets.token_urlsafe(16)
     databases = [("SQLite", f"sqlite:///{ROOT / 'var' / f'bench-{uuid.uuid4().hex[:6]}.db'}", None)]

@@ -43,9 +43,26 @@ def cross_validate(data_dirs: list[Path], out: Path, folds: int) -> None:
                 shutil.copy(path, data / f"{i}-{path.name}")
         shutil.copy(BOT / "data" / "nlu" / "regex.yml", data / "regex.yml")
         subprocess.run(
-            [str(RASA), "test", "nlu", "--nlu", str(data), "--config", "config.yml", "--cross-validation",
-             "--folds", str(folds), "--out", str(out), "--successes", "--quiet"],
-            cwd=BOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(RASA),
+                "test",
+                "nlu",
+                "--nlu",
+                str(data),
+                "--config",
+                "config.yml",
+                "--cross-validation",
+                "--folds",
+                str(folds),
+                "--out",
+                str(out),
+                "--successes",
+                "--quiet",
+            ],
+            cwd=BOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
 

@@ -1,0 +1,59 @@
+"""How the whole bot (NLU intent first, then the KB) treats the KB dev questions.
+
+A question reaches the KB when NLU calls it `faq` or is unsure (`nlu_fallback`); any other intent gets that
+intent's answer and no article. Run with the bot environment: .venv/bot/bin/python eval/bot_kb.py
+"""
+
+import asyncio
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bot")]
+
+from rasa.core.agent import Agent  # noqa: E402
+
+from kb.evaluate import load_cases  # noqa: E402
+from kb.search import KnowledgeBase  # noqa: E402
+
+TO_KB = (
+    set(sys.argv[1].split(","))
+    if len(sys.argv) > 1
+    else {"faq", "nlu_fallback", "inform", "complain", "out_of_scope", "chitchat"}
+)
+
+
+async def main() -> int:
+    agent = Agent.load(str(ROOT / "bot" / "models" / "mostrador.tar.gz"))
+    kb = KnowledgeBase(ROOT / "kb_articles")
+    cases = load_cases(ROOT / "eval" / "kb_dev.yml")
+    stats: dict[str, Counter] = {}
+    for case in cases:
+        parsed = await agent.parse_message(case.text)
+        intent = parsed["intent"]["name"]
+        answer = None
+        if intent in TO_KB:
+            decision = kb.decide(case.text, case.language)
+            answer = decision.best.article.id if decision.action == "answer" else None
+        c = stats.setdefault(case.language, Counter())
+        if case.expected and intent not in TO_KB:
+            c[f"routed:{intent}"] += 1
+        if case.expected:
+            c["answerable"] += 1
+            c["right"] += answer == case.expected
+        else:
+            c["unanswerable"] += 1
+            c["declined"] += answer is None
+    total = sum(stats.values(), Counter())
+    print({k: v for k, v in total.items() if k.startswith("routed:")})
+    for language, c in [*sorted(stats.items()), ("all", total)]:
+        print(
+            f"{language}: answered right {c['right'] / c['answerable']:.1%} of {c['answerable']} answerable; "
+            f"declined {c['declined'] / c['unanswerable']:.1%} of {c['unanswerable']} the KB does not cover"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
