@@ -65,10 +65,9 @@ def settings(database_url) -> Settings:
 _synced: set[str] = set()
 
 
-@pytest.fixture
-def sessions(settings, business):
-    """A clean database with the demo teams and agents (passwords hashed once per database)."""
-    engine = make_engine(settings.database_url)
+def clean_database(url: str, business: Business) -> Iterator:
+    """A session factory on a clean database with the demo teams and agents (passwords hashed once per database)."""
+    engine = make_engine(url)
     factory = session_factory(engine)
     with factory() as session:
         for table in reversed(Base.metadata.sorted_tables):
@@ -76,10 +75,15 @@ def sessions(settings, business):
                 session.execute(table.delete())
         session.execute(update(Agent).values(open_assigned=0, last_assigned_at=None))
         session.commit()
-        sync_from_config(session, business.config, update_passwords=settings.database_url not in _synced)
-        _synced.add(settings.database_url)
+        sync_from_config(session, business.config, update_passwords=url not in _synced)
+        _synced.add(url)
     yield factory
     engine.dispose()
+
+
+@pytest.fixture
+def sessions(settings, business):
+    yield from clean_database(settings.database_url, business)
 
 
 @pytest.fixture

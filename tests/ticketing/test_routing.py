@@ -6,11 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
-from tests.ticketing.conftest import AUTH, login, new_ticket
+from tests.ticketing.conftest import AUTH, clean_database, login, new_ticket
 from ticketing.agents.models import Agent
-from ticketing.agents.service import sync_from_config
 from ticketing.business.config import ConfigError, load_business
-from ticketing.db import Base, make_engine, session_factory
 from ticketing.migrate import upgrade
 from ticketing.routing.service import drain_queue
 from ticketing.tickets import service
@@ -92,17 +90,7 @@ def test_a_spanish_only_agent_does_not_get_an_english_ticket(client, sessions):
 def pg_sessions(postgres_url, business):
     """A clean, migrated PostgreSQL database: row locking is what this test is about."""
     upgrade(postgres_url)
-    engine = make_engine(postgres_url)
-    factory = session_factory(engine)
-    with factory() as session:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in ("agent", "team"):
-                session.execute(table.delete())
-        session.execute(update(Agent).values(open_assigned=0, last_assigned_at=None))
-        session.commit()
-        sync_from_config(session, business.config, update_passwords=False)
-    yield factory
-    engine.dispose()
+    yield from clean_database(postgres_url, business)
 
 
 def test_parallel_workers_never_exceed_capacity_nor_assign_a_ticket_twice(pg_sessions, business):
