@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ticketing.agents.models import Agent
 from ticketing.business.runtime import Business
-from ticketing.classification.priority import LEVELS, TicketFacts, decide_priority
+from ticketing.classification.priority import TicketFacts, decide_priority
 from ticketing.classification.text import detect_language
 from ticketing.customers.models import Customer
 from ticketing.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -439,7 +439,3 @@ def record_csat(session: Session, *, ticket_id: int, csat_in: CsatIn, actor: str
     _event(session, ticket, "csat", actor, None, now, {"score": csat_in.score})
     session.commit()
     return answer
-
-
-def level_index(priority: str) -> int:
-    return LEVELS.index(priority)
