@@ -93,3 +93,68 @@ def test_a_calm_ticket_on_a_private_channel_keeps_its_base():
         "normal",
         ["type: orders_shipping tickets start at normal"],
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mi mamá compró con mi cuenta por error. No es fraude, pero hay que anular el pedido.",
+        "It's not fraud, my son bought it with my OK. Can I still cancel the order?",
+    ],
+)
+def test_a_negated_fraud_word_is_not_fraud(text):
+    priority, reasons = decide(text, category="account_access")
+    assert priority == "normal"
+    assert "fraud" not in rule_names(reasons)
+
+
+@pytest.mark.parametrize("text", ["I'm in no hurry, the cheapest shipping is fine.", "No es urgente, cuando puedan."])
+def test_a_negated_urgency_word_is_not_urgent(text):
+    assert decide(text, category="sales")[0] == "low"
+
+
+def test_a_negation_further_back_does_not_hide_the_cue():
+    # Only linking words may stand between the negation and the cue: here the cue still counts.
+    assert decide("No puedo entrar, me hackearon la cuenta", category="account_access")[0] == "urgent"
+    assert decide("El pedido no llega y es urgente")[0] == "high"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Me mandaron el adaptador USB-C a HDMI y yo pedí el de USB-C a VGA. Pedido CS-2208614.",
+        "Does the LG OLED TV support HDMI ARC and VESA mounts? I have a PS5 and a WH-1000XM5.",
+    ],
+)
+def test_acronyms_and_model_codes_are_not_shouting(text):
+    priority, reasons = decide(text)
+    assert priority == "normal"
+    assert "negative_tone" not in rule_names(reasons)
+
+
+def test_two_long_words_in_capitals_are_shouting():
+    assert decide("Llevo DOS SEMANAS ESPERANDO mi pedido")[0] == "high"
+
+
+def test_two_exclamation_marks_are_shouting():
+    assert decide("¿Dónde está mi pedido?!!")[0] == "high"
+
+
+def test_an_emergency_contact_is_not_an_emergency():
+    assert decide("¿Cómo cambio mi contacto de emergencia en la cuenta?", category="account_access")[0] == "normal"
+    assert decide("Es una emergencia, el refri dejó de enfriar")[0] == "high"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Alguien entró a mi cuenta y cambió la dirección", "There's an order on my account that I never placed."],
+)
+def test_an_account_takeover_told_in_plain_words_is_fraud(text):
+    assert decide(text, category="account_access")[0] == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text", ["Qué desorden, tres semanas y nada. Vergonzoso.", "Who trains these people? I'm tired of this."]
+)
+def test_colloquial_anger_is_an_angry_tone(text):
+    assert "negative_tone" in rule_names(decide(text)[1])

@@ -57,10 +57,25 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![a-z0-9])(" + "|".join(f"(?:{a})" for a in alternatives) + r")(?![a-z0-9])")
 
 
+# A cue right after a negation does not count: "no es fraude", "I'm in no hurry", "nothing suspicious",
+# "it's not an emergency". Only short linking words may stand between the negation and the cue, so
+# "no puedo entrar, me hackearon" still counts.
+_NEGATION_BEFORE = re.compile(
+    r"(?<![a-z0-9'])(?:no|not|nothing|never|nunca|nada|ningun|ninguna|ninguno|sin|\w+n't)"
+    r"(?: (?:es|era|fue|sea|is|was|be|a|an|un|una|any|me|se|really|muy|tan|so))* $"
+)
+
+
 def first_match(phrases: tuple[str, ...], text: str) -> str | None:
+    """The first phrase of the list the text says, not counting one that comes right after a negation."""
     pattern = _compiled(phrases)
-    found = pattern.search(_plain(text)) if pattern else None
-    return found.group(1) if found else None
+    if pattern is None:
+        return None
+    plain = _plain(text)
+    for found in pattern.finditer(plain):
+        if not _NEGATION_BEFORE.search(plain, 0, found.start()):
+            return found.group(1)
+    return None
 
 
 _cache: dict[tuple[str, ...], re.Pattern[str] | None] = {}
@@ -73,9 +88,14 @@ def _compiled(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def shouting(text: str) -> bool:
-    """Several words in capitals or a run of exclamation marks: the customer is raising their voice."""
-    caps = [w for w in re.findall(r"[A-Za-zÁÉÍÓÚÑ]{3,}", text) if w.isupper()]
-    return len(caps) >= 3 or "!!!" in text
+    """Words in capitals or a run of exclamation marks: the customer is raising their voice.
+
+    Acronyms and model or order codes are not shouting ("USB-C a HDMI", "VGA", "PS5", "CS-1234"): only
+    words of five or more letters, with no digits or hyphens, count, and it takes two of them.
+    """
+    words = (w.strip(".,;:!?¡¿()[]\"'“”«»…") for w in text.split())
+    caps = [w for w in words if len(w) >= 5 and w.isalpha() and w.isupper()]
+    return len(caps) >= 2 or "!!" in text
 
 
 def decide_priority(facts: TicketFacts, rules: PriorityRules) -> tuple[str, list[str]]:
@@ -92,7 +112,7 @@ def decide_priority(facts: TicketFacts, rules: PriorityRules) -> tuple[str, list
     if word := first_match(rules.negative_phrases, facts.text):
         raises.append(f'negative_tone: the customer wrote "{word}"')
     elif shouting(facts.text):
-        raises.append("negative_tone: the customer is shouting (capitals or !!!)")
+        raises.append("negative_tone: the customer is shouting (capitals or !!)")
     if facts.vip:
         raises.append("vip: the customer has a VIP plan")
     if facts.recent_tickets > 0:
