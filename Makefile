@@ -69,7 +69,7 @@ test-kb: $(BACKEND)/.installed
 	$(PY) -m pytest -q tests/kb
 
 test-bot: $(BOT)/.installed $(MODEL)
-	cd bot && ../$(RASA) data validate --quiet
+	$(BOT_PY) scripts/validate_bot.py
 	PYTHONPATH=$(CURDIR):$(CURDIR)/bot $(BOT_PY) -m pytest -q -p no:cacheprovider tests/actions
 	cd bot && ../$(RASA) test core --stories tests/ --model models/mostrador.tar.gz --out ../var/rasa-test-results --fail-on-prediction-errors --quiet
 

@@ -94,7 +94,7 @@ class ValidateTicketForm(FormValidationAction):
         return {"customer_name": name}
 
     def validate_customer_email(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") == "customer_email" and _intent(tracker) in ("skip", "deny"):
+        if tracker.get_slot("requested_slot") == "customer_email" and _intent(tracker) == "deny":
             return {"customer_email": SKIPPED}
         email = clean_email(str(value or ""))
         if email is None:
@@ -102,7 +102,7 @@ class ValidateTicketForm(FormValidationAction):
         return {"customer_email": email}
 
     def validate_customer_phone(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") == "customer_phone" and _intent(tracker) in ("skip", "deny"):
+        if tracker.get_slot("requested_slot") == "customer_phone" and _intent(tracker) == "deny":
             if tracker.get_slot("customer_email") in (None, SKIPPED):
                 dispatcher.utter_message(text=say(_language(tracker), "need_contact"))
                 return {"customer_phone": None, "customer_email": None}
@@ -113,7 +113,7 @@ class ValidateTicketForm(FormValidationAction):
         return {"customer_phone": phone}
 
     def validate_order_number(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") == "order_number" and _intent(tracker) in ("skip", "deny"):
+        if tracker.get_slot("requested_slot") == "order_number" and _intent(tracker) == "deny":
             return {"order_number": SKIPPED}
         order = clean_order_number(str(value or ""))
         if order is None:

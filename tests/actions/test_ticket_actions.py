@@ -129,10 +129,10 @@ def test_an_invalid_email_is_re_asked_with_an_example():
 
 def test_skipping_the_email_then_the_phone_asks_for_one_of_them_again():
     form = ValidateTicketForm()
-    t = tracker("saltar", "skip", {"requested_slot": "customer_email"})
+    t = tracker("saltar", "deny", {"requested_slot": "customer_email"})
     assert form.validate_customer_email("saltar", CollectingDispatcher(), t, {}) == {"customer_email": "-"}
     dispatcher = CollectingDispatcher()
-    t = tracker("no tengo", "skip", {"requested_slot": "customer_phone", "customer_email": "-"})
+    t = tracker("no tengo", "deny", {"requested_slot": "customer_phone", "customer_email": "-"})
     assert form.validate_customer_phone("no tengo", dispatcher, t, {}) == {
         "customer_phone": None,
         "customer_email": None,
@@ -141,7 +141,7 @@ def test_skipping_the_email_then_the_phone_asks_for_one_of_them_again():
 
 
 def test_the_order_number_may_be_skipped():
-    t = tracker("no tengo", "skip", {"requested_slot": "order_number"})
+    t = tracker("no tengo", "deny", {"requested_slot": "order_number"})
     assert ValidateTicketForm().validate_order_number("no tengo", CollectingDispatcher(), t, {}) == {
         "order_number": "-"
     }

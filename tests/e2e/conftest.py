@@ -107,9 +107,9 @@ def stack(tmp_path_factory):
     lines = [
         "action_endpoint:",
         "  url: ${BOT_ACTIONS_URL}",
+        "  enable_selective_domain: true",
         "tracker_store:",
-        "  type: SQL",
-        "  dialect: sqlite",
+        "  type: mostrador_nlu.tracker_store.SQLiteTrackerStore",
         f"  db: {var / 'tracker.db'}",
     ]
     if os.environ.get("TEST_REDIS_URL"):

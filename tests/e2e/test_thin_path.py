@@ -67,3 +67,15 @@ def test_the_english_handoff_ends_with_a_ticket_number_and_an_sla_promise(custom
     assert ticket["language"] == "en"
     assert ticket["number"] in final
     assert ticket["consent"] is True
+
+
+def test_the_conversation_is_kept_in_the_tracker_database_in_write_ahead_log_mode(customer, stack):
+    """Rasa silently falls back to an in-memory store when a custom tracker store cannot be imported."""
+    import sqlite3
+
+    customer.say("hola")
+    with sqlite3.connect(stack.var_dir / "tracker.db") as db:
+        events = db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (customer.sender,)).fetchone()[0]
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert events >= 3  # session start, the message, the answer
+    assert mode == "wal"
