@@ -1,6 +1,7 @@
 """How the whole bot (NLU intent first, then the KB) treats the KB dev questions.
 
-A question reaches the KB when NLU calls it `faq` or is unsure (`nlu_fallback`); any other intent gets that
+A question reaches the KB when NLU gives one of the intents the bot tries against the KB first (TO_KB: the rules send
+them to action_answer_from_kb when nothing is pending); any other intent gets that
 intent's answer and no article. Run with the bot environment: .venv/bot/bin/python eval/bot_kb.py
 """
 
@@ -19,8 +20,8 @@ from kb.search import KnowledgeBase  # noqa: E402
 
 TO_KB = (
     set(sys.argv[1].split(","))
-    if len(sys.argv) > 1
-    else {"faq", "nlu_fallback", "inform", "complain", "out_of_scope", "chitchat"}
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("--")
+    else {"faq", "nlu_fallback", "inform", "complain", "out_of_scope", "chitchat", "greet", "affirm", "deny", "cancel"}
 )
 
 
@@ -39,6 +40,8 @@ async def main() -> int:
         c = stats.setdefault(case.language, Counter())
         if case.expected and intent not in TO_KB:
             c[f"routed:{intent}"] += 1
+            if "--verbose" in sys.argv:
+                print(f"  routed to {intent}: {case.text}")
         if case.expected:
             c["answerable"] += 1
             c["right"] += answer == case.expected

@@ -14,8 +14,16 @@ from actions.ticketing_client import TicketingRejected, TicketingUnavailable
 
 log = logging.getLogger(__name__)
 # Intents that are tried against the KB first (customers ask real questions in all of them, measured on the
-# dev set: eval/bot_kb.py) but have their own answer when the KB has nothing good enough.
-OWN_ANSWER = {"out_of_scope": "utter_out_of_scope", "chitchat": "utter_chitchat"}
+# dev set: eval/bot_kb.py) but have their own answer when the KB has nothing good enough. A yes, a no or a cancel
+# only comes here when nothing is pending (the form and "did this help?" have rules of their own).
+OWN_ANSWER = {
+    "out_of_scope": "utter_out_of_scope",
+    "chitchat": "utter_chitchat",
+    "greet": "utter_greet",
+    "affirm": "utter_what_else",
+    "deny": "utter_what_else",
+    "cancel": "utter_what_else",
+}
 
 
 def article_url(article_id: str, language: str) -> str:

@@ -35,3 +35,16 @@ def test_two_misunderstandings_in_a_row_offer_a_person_at_once(actions_env):
     )
     assert "persona" in second.messages[0]["text"]
     assert second.messages[0]["buttons"][0]["payload"] == "/request_human"
+
+
+def test_a_question_misread_as_a_yes_is_answered_from_the_kb(actions_env):
+    dispatcher = CollectingDispatcher()
+    ActionAnswerFromKb().run(dispatcher, tracker("forgot my password", "affirm", {"language": "en"}), {})
+    assert [m["custom"]["kb_article"]["id"] for m in dispatcher.messages if m.get("custom")] == ["reset-password"]
+
+
+def test_a_bare_yes_with_nothing_pending_is_asked_what_it_needs_without_counting_a_misunderstanding(actions_env):
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerFromKb().run(dispatcher, tracker("ok", "affirm", {"language": "en"}), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_what_else"]
+    assert not any(e.get("name") == "misunderstandings" for e in events)
