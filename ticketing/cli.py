@@ -6,6 +6,30 @@ import sys
 from ticketing.business.config import ConfigError
 
 
+def run_server(host: str, port: int, workers: int) -> None:
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "ticketing.asgi:app", host=host, port=port, workers=workers, log_level="warning", access_log=False
+    )
+    if workers == 1:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:
+            raise SystemExit(3)  # as uvicorn.run: the server could not start (the port is taken, say)
+        return
+    # Several workers share one listening socket made without a protocol number, so asyncio does not switch off
+    # Nagle's algorithm on the connections it accepts, and a response written in two parts waits for the client's
+    # delayed ACK: 48 ms per request on a kept-alive connection, measured here. Linux copies the option from the
+    # listening socket to every accepted connection.
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[sock]).run()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ticketing.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,16 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             engine.dispose()
             print(f"loaded {config.name}: {teams} teams, {agents} agents")
         elif args.command == "serve":
-            import uvicorn
-
-            uvicorn.run(
-                "ticketing.asgi:app",
-                host=args.host,
-                port=args.port,
-                workers=args.workers,
-                log_level="warning",
-                access_log=False,
-            )
+            run_server(args.host, args.port, args.workers)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
