@@ -1,0 +1,38 @@
+"""Multi-turn conversations a customer has through the REST channel, against the three real processes."""
+
+import uuid
+
+from tests.e2e.conftest import Bot, texts
+
+
+def test_a_spanish_question_then_thanks(customer):
+    replies = customer.say("cuanto sale el despacho a regiones?")
+    assert [r["custom"]["kb_article"]["id"] for r in replies if "custom" in r] == ["shipping-costs"]
+    assert "De nada" in texts(customer.say("muchas gracias!"))
+
+
+def test_the_owner_gets_the_status_of_the_ticket_and_a_stranger_learns_nothing(customer, rasa_url):
+    customer.say("I want to talk to a person")
+    customer.say("Mary Jones")
+    customer.say(f"mary.{uuid.uuid4().hex[:6]}@example.com")
+    customer.say("skip")
+    customer.say("The blender I bought stopped working after two days")
+    final = texts(customer.say("yes"))
+    number = final.split("Your ticket is ")[1][:8]
+    assert number.startswith("T-")
+
+    owner = texts(customer.say(f"what's the status of my ticket {number}?"))
+    assert f"Your ticket {number} is" in owner
+
+    stranger = texts(Bot(rasa_url, f"e2e-{uuid.uuid4().hex[:8]}").say(f"how is ticket {number} going?"))
+    assert "For your security" in stranger
+    assert "team" not in stranger and number not in stranger
+
+
+def test_a_cancelled_form_creates_no_ticket(customer, api):
+    email = f"pedro.{uuid.uuid4().hex[:6]}@example.com"
+    assert "nombre" in texts(customer.say("quiero abrir un ticket"))
+    customer.say("Pedro Soto")
+    customer.say(email)
+    assert "nada" in texts(customer.say("cancelar"))
+    assert api.get("/api/v1/tickets", params={"customer_email": email}).json()["items"] == []
