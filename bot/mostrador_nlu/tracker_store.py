@@ -1,9 +1,10 @@
 """Rasa's SQL tracker store, tuned for SQLite (the default on one machine; compose uses PostgreSQL).
 
-Rasa opens a new SQLite connection for every read and write, and in SQLite's default journal mode every commit
-waits for the disk twice: measured here, about 18 ms to save a tracker after each message. This store keeps its
-connections open and uses the write-ahead log with synchronous=NORMAL, so a save costs a fraction of a
-millisecond; a crash of Rasa loses nothing, a power cut may lose the last messages of a conversation.
+Rasa opens a new SQLite connection for every read and write, and in SQLite's default journal mode a commit
+waits for the disk: 17.6 ms per commit measured on this machine with plain sqlite3, against 0.04 ms in
+write-ahead-log mode with synchronous=NORMAL. This store keeps its connections open and uses the write-ahead log;
+the rest of a save is SQLAlchemy's own work. A crash of Rasa loses nothing; a power cut may lose the last
+messages of a conversation.
 """
 
 from typing import Any
