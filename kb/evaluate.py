@@ -1,4 +1,7 @@
-"""`make eval-kb`: how well the bot answers the dev questions, next to a plain BM25 baseline.
+"""`make eval-kb`: how well the bot answers the check sets, next to a plain BM25 baseline.
+
+Two sets: eval/kb_dev.yml (the dev set) and eval/kb_fresh.yml (written apart from it, to catch tuning that only
+helps the dev set); the fresh set is added to any run that does not name it (`--no-fresh` leaves it out).
 
 For each language: top-1 accuracy on answerable questions (answered outright with the right article; a
 suggestion does not count), how many were only suggested, and decline precision/recall on the questions
@@ -122,41 +125,53 @@ def ours(kb: KnowledgeBase):
     return answer
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("dev_set", type=Path, nargs="?", default=ROOT / "eval" / "kb_dev.yml")
-    parser.add_argument("--kb", type=Path, default=ROOT / "kb_articles")
-    parser.add_argument("--errors", action="store_true", help="list the questions answered wrongly")
-    args = parser.parse_args(argv)
-    cases = load_cases(args.dev_set)
-    kb = KnowledgeBase(args.kb)
-    articles, _ = load_articles(args.kb)
-    baseline = Bm25Baseline([a for a in articles if a.status == "published"])
+def print_table(name: str, cases: list[Case], kb: KnowledgeBase, baseline: Bm25Baseline) -> None:
     results = {
         "Mostrador search": evaluate(cases, ours(kb)),
         "BM25 baseline": evaluate(cases, lambda c: baseline.best(c.text, c.language)[0]),
     }
-    print(f"{len(cases)} questions from {args.dev_set.name}; {len(kb.articles)} published articles\n")
+    print(f"{len(cases)} questions from {name}; {len(kb.articles)} published articles\n")
     header = (
         f"{'system':18} {'lang':4} {'top-1':>7} {'wrong decl.':>12} {'suggested':>10} {'decl. prec.':>12} "
         f"{'decl. recall':>13}"
     )
     print(header)
     print("-" * len(header))
-    for name, reports in results.items():
+    for system, reports in results.items():
         for language, report in reports.items():
             r = report.row()
             print(
-                f"{name:18} {language:4} {r['top1']:7.1%} {r['declined_when_answerable']:12.1%} {r['suggested']:10.1%} "
-                f"{r['decline_precision']:12.1%} {r['decline_recall']:13.1%}"
+                f"{system:18} {language:4} {r['top1']:7.1%} {r['declined_when_answerable']:12.1%} "
+                f"{r['suggested']:10.1%} {r['decline_precision']:12.1%} {r['decline_recall']:13.1%}"
             )
-    if args.errors:
-        answer = ours(kb)
-        print("\nwrong answers:")
-        for case in cases:
-            got = answer(case)
-            if got != case.expected:
-                print(f"  [{case.language}] {case.text!r}: expected {case.expected}, got {got}")
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sets", type=Path, nargs="*", default=[ROOT / "eval" / "kb_dev.yml"])
+    parser.add_argument("--no-fresh", action="store_true", help="leave out eval/kb_fresh.yml")
+    parser.add_argument("--kb", type=Path, default=ROOT / "kb_articles")
+    parser.add_argument("--errors", action="store_true", help="list the questions answered wrongly")
+    args = parser.parse_args(argv)
+    sets = list(args.sets)
+    fresh = ROOT / "eval" / "kb_fresh.yml"
+    if not args.no_fresh and fresh.exists() and all(p.resolve() != fresh for p in sets):
+        sets.append(fresh)
+    kb = KnowledgeBase(args.kb)
+    articles, _ = load_articles(args.kb)
+    baseline = Bm25Baseline([a for a in articles if a.status == "published"])
+    for path in sets:
+        cases = load_cases(path)
+        print_table(path.name, cases, kb, baseline)
+        if args.errors:
+            answer = ours(kb)
+            print(f"wrong answers in {path.name}:")
+            for case in cases:
+                got = answer(case)
+                if got != case.expected:
+                    print(f"  [{case.language}] {case.text!r}: expected {case.expected}, got {got}")
+            print()
     return 0
 
 
