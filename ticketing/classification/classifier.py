@@ -12,6 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
+from ticketing.classification.linear import FastLinear
 from ticketing.classification.text import fold
 
 # Below this confidence the text is ambiguous and the bot's category hint, when given, decides.
@@ -100,16 +101,24 @@ class TicketClassifier:
         parts = [vectoriser.transform(texts) for _, vectoriser in self._features.transformer_list]
         return sparse.hstack([*parts, signals], format="csr")
 
+    def _fast_heads(self) -> FastLinear:
+        # Built on first use, not pickled: a cached model from before this existed works unchanged.
+        if getattr(self, "_fast", None) is None:
+            vectorisers = [vectoriser for _, vectoriser in self._features.transformer_list]
+            self._fast = FastLinear(vectorisers, [self._category_model, self._subcategory_model], self._signals)
+        return self._fast
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_fast": None}
+
     def classify(self, text: str, hint: str | None = None) -> Classification:
-        row = self._vectorise([text])
-        category_probs = self._category_model.predict_proba(row)[0]
+        category_probs, sub_probs = self._fast_heads().probabilities(text)
         best = int(np.argmax(category_probs))
         category, confidence = self._categories[best], float(category_probs[best])
         if hint in self._categories and hint != category and confidence < HINT_THRESHOLD:
             category, used_hint = hint, True
         else:
             used_hint = False
-        sub_probs = self._subcategory_model.predict_proba(row)[0]
         in_category = [
             (p, s) for p, s in zip(sub_probs, self._subcategories, strict=True) if self._to_category.get(s) == category
         ]

@@ -46,9 +46,8 @@ def needs_of(ticket: Ticket) -> TicketNeeds:
     )
 
 
-def try_assign(session: Session, ticket: Ticket, business: Business, now: datetime, actor: str) -> Agent | None:
-    """Assign the ticket to the best eligible agent; queue it (with the reasons) when there is none."""
-    needs = needs_of(ticket)
+def claim_agent(session: Session, needs: TicketNeeds, business: Business, now: datetime) -> tuple[Agent | None, str]:
+    """Take a slot of the best eligible agent; the agent (or None) and the reason, for the timeline."""
     agents = [a for a in session.scalars(select(Agent).order_by(Agent.id)) if needs.team in a.teams]
     states = [agent_state(a, business, now) for a in agents]
     ranked = rank(states, needs)
@@ -59,34 +58,33 @@ def try_assign(session: Session, ticket: Ticket, business: Business, now: dateti
             .values(open_assigned=Agent.open_assigned + 1, last_assigned_at=now)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
-            continue  # someone else filled the last slot a moment ago: next best
-        agent = next(a for a in agents if a.id == state.id)
+        if claimed.rowcount == 1:
+            return next(a for a in agents if a.id == state.id), explain(state, needs, len(ranked) - 1 - position)
+        # else someone else filled the last slot a moment ago: next best
+    blockers = "; ".join(f"{s.name} {why_not(s, needs)}" for s in states)
+    return None, "no eligible agent: " + (blockers or "the team has no agents")
+
+
+def record_assignment(
+    session: Session, ticket: Ticket, agent: Agent | None, reason: str, actor: str, now: datetime
+) -> None:
+    """Give the ticket to the claimed agent, or put it in its team's queue (once), with the reason on the timeline."""
+    if agent is not None:
         ticket.assignee_id = agent.id
         ticket.queued_at = None
-        session.add(
-            TicketEvent(
-                ticket=ticket,
-                kind="assigned",
-                actor=actor,
-                reason=explain(state, needs, len(ranked) - 1 - position),
-                data={"assignee": agent.email, "team": ticket.team},
-                created_at=now,
-            )
-        )
-        return agent
-    if ticket.queued_at is None:
+        data = {"assignee": agent.email, "team": ticket.team}
+        session.add(TicketEvent(ticket=ticket, kind="assigned", actor=actor, reason=reason, data=data, created_at=now))
+    elif ticket.queued_at is None:
         ticket.queued_at = now
-        blockers = {s.name: why_not(s, needs) for s in states}
-        reason = "no eligible agent: " + (
-            "; ".join(f"{name} {why}" for name, why in blockers.items()) if blockers else "the team has no agents"
-        )
-        session.add(
-            TicketEvent(
-                ticket=ticket, kind="queued", actor=actor, reason=reason, data={"team": ticket.team}, created_at=now
-            )
-        )
-    return None
+        data = {"team": ticket.team}
+        session.add(TicketEvent(ticket=ticket, kind="queued", actor=actor, reason=reason, data=data, created_at=now))
+
+
+def try_assign(session: Session, ticket: Ticket, business: Business, now: datetime, actor: str) -> Agent | None:
+    """Assign the ticket to the best eligible agent; queue it (with the reasons) when there is none."""
+    agent, reason = claim_agent(session, needs_of(ticket), business, now)
+    record_assignment(session, ticket, agent, reason, actor, now)
+    return agent
 
 
 def release(session: Session, ticket: Ticket) -> None:

@@ -15,7 +15,6 @@ class Ticket(Base):
     __table_args__ = (Index("ix_ticket_queue", "team", "status", "assignee_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str | None] = mapped_column(String(20), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     subject: Mapped[str | None] = mapped_column(String(300))
@@ -57,6 +56,12 @@ class Ticket(Base):
     queued_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship(lazy="joined")
+
+    @property
+    def number(self) -> str | None:
+        """What people call the ticket: T-000123, its id (so it costs no second write)."""
+        return None if self.id is None else f"T-{self.id:06d}"
+
     messages: Mapped[list["Message"]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
     )

@@ -113,7 +113,9 @@ def create_ticket(
     )
     if not created:
         response.status_code = 200
-    return ticket_out(ticket, _agent_names(session, {ticket.assignee_id} - {None}).get(ticket.assignee_id))
+    # The claimed agent is still in the session: no second query for their address.
+    assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+    return ticket_out(ticket, assignee.email if assignee else None)
 
 
 @router.get("/tickets", response_model=TicketPage)

@@ -14,6 +14,7 @@ from ticketing.classification.text import detect_language
 from ticketing.customers.models import Customer
 from ticketing.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from ticketing.routing import service as routing
+from ticketing.routing.choice import TicketNeeds
 from ticketing.tickets.models import PRIORITY_RANK, CsatAnswer, Message, Ticket, TicketEvent
 from ticketing.tickets.schemas import ClassifyIn, CsatIn, MessageIn, TicketIn, TicketPatch
 
@@ -28,6 +29,7 @@ TRANSITIONS = {
     "closed": set(),
 }
 
+_TICKET_NUMBER = re.compile(r"[Tt]-(\d{1,12})")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
@@ -37,7 +39,8 @@ def redact(text: str) -> str:
     return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
 
 
-def _find_customer(session: Session, customer_in) -> Customer | None:
+def _find_customer(session: Session, customer_in, since: datetime) -> tuple[Customer | None, int]:
+    """The known customer with this email, external id or phone, and how many tickets they opened since `since`."""
     clauses = []
     if customer_in.email:
         clauses.append(func.lower(Customer.email) == customer_in.email.lower())
@@ -46,13 +49,17 @@ def _find_customer(session: Session, customer_in) -> Customer | None:
     if customer_in.phone:
         clauses.append(Customer.phone == customer_in.phone)
     if not clauses:
-        return None
-    return session.scalars(select(Customer).where(or_(*clauses)).order_by(Customer.id).limit(1)).first()
+        return None, 0
+    recent = (
+        select(func.count(Ticket.id))
+        .where(Ticket.customer_id == Customer.id, Ticket.created_at >= since)
+        .scalar_subquery()
+    )
+    row = session.execute(select(Customer, recent).where(or_(*clauses)).order_by(Customer.id).limit(1)).first()
+    return (row[0], row[1]) if row else (None, 0)
 
 
 def _recent_tickets(session: Session, customer: Customer, since: datetime) -> int:
-    if customer.id is None:
-        return 0
     return session.scalar(
         select(func.count(Ticket.id)).where(Ticket.customer_id == customer.id, Ticket.created_at >= since)
     )
@@ -61,7 +68,11 @@ def _recent_tickets(session: Session, customer: Customer, since: datetime) -> in
 def create_ticket(
     session: Session, *, ticket_in: TicketIn, business: Business, actor: str, idempotency_key: str | None, now: datetime
 ) -> tuple[Ticket, bool]:
-    """Create a classified, prioritised, routed ticket; with a known idempotency key return the existing one."""
+    """Create a classified, prioritised, routed ticket; with a known idempotency key return the existing one.
+
+    One transaction, few round trips: find the customer (with their recent tickets), claim an agent, then write
+    the customer, the ticket and its timeline in one flush.
+    """
     if idempotency_key:
         existing = session.scalars(select(Ticket).where(Ticket.idempotency_key == idempotency_key)).first()
         if existing:
@@ -75,7 +86,9 @@ def create_ticket(
 
     consent = ticket_in.consent
     description = ticket_in.description if consent else redact(ticket_in.description)
-    customer = _find_customer(session, ticket_in.customer) if consent else None
+    customer, recent = (
+        _find_customer(session, ticket_in.customer, received_at - business.repeat_window()) if consent else (None, 0)
+    )
     if customer is None:
         c = ticket_in.customer
         customer = Customer(
@@ -88,7 +101,6 @@ def create_ticket(
             consent=consent,
             created_at=now,
         )
-        session.add(customer)
     elif ticket_in.customer.plan == "vip":
         customer.plan = "vip"
     language = (
@@ -99,14 +111,15 @@ def create_ticket(
     )
     verdict = business.classifier.classify(ticket_in.description, ticket_in.category_hint)
     vip = customer.plan == "vip"
-    with session.no_autoflush:  # the new customer is written with the ticket, in one flush
-        recent = _recent_tickets(session, customer, received_at - business.repeat_window())
     priority, reasons = decide_priority(
         TicketFacts(ticket_in.description, verdict.category, verdict.subcategory, ticket_in.channel, vip, recent),
         business.config.priority_rules,
     )
     sla = business.sla_promise(priority, vip, received_at)
     category = business.config.categories[verdict.category]
+    needs = TicketNeeds(category.team, verdict.category, language, category.tier, vip)
+    with session.no_autoflush:
+        agent, assignment = routing.claim_agent(session, needs, business, now)
     ticket = Ticket(
         idempotency_key=idempotency_key,
         customer=customer,
@@ -156,18 +169,16 @@ def create_ticket(
         f"policy {sla.policy}: first response by {sla.first_response_due_at:%Y-%m-%d %H:%M} UTC",
         now,
     )
+    routing.record_assignment(session, ticket, agent, assignment, "system:routing", now)
     try:
-        session.flush()
+        session.commit()
     except IntegrityError:
-        # Another request with the same idempotency key won the race: answer with its ticket.
+        # Another request with the same idempotency key won the race: answer with its ticket (our claim is undone).
         session.rollback()
         existing = session.scalars(select(Ticket).where(Ticket.idempotency_key == idempotency_key)).first()
         if existing is None:
             raise
         return existing, False
-    ticket.number = f"T-{ticket.id:06d}"
-    routing.try_assign(session, ticket, business, now, actor="system:routing")
-    session.commit()
     return ticket, True
 
 
@@ -222,7 +233,8 @@ def get_ticket(session: Session, ticket_id: int, *, detail: bool = False, for_up
 
 
 def get_by_number(session: Session, number: str) -> Ticket:
-    ticket = session.scalars(select(Ticket).where(Ticket.number == number.upper())).first()
+    match = _TICKET_NUMBER.fullmatch(number.strip())
+    ticket = session.get(Ticket, int(match[1])) if match else None
     if ticket is None:
         raise NotFound(f"ticket {number} does not exist")
     return ticket

@@ -1,0 +1,41 @@
+"""The fast single-ticket path gives exactly the probabilities scikit-learn gives for the same fitted model."""
+
+import json
+
+import numpy as np
+import pytest
+
+from ticketing.business.runtime import LABELLED_TICKETS
+
+ODD_TEXTS = [
+    "",
+    "🙂🙂🙂",
+    "zzzz qqqq xxxx",  # no known word or character n-gram
+    "MI PEDIDO NO LLEGA!!! llevo 2 semanas esperando, es urgente",
+    "<script>alert(1)</script> refund please",
+    "a" * 5000,
+]
+
+
+def _texts() -> list[str]:
+    rows = [json.loads(line) for line in LABELLED_TICKETS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["text"] for r in rows[::7]] + ODD_TEXTS
+
+
+@pytest.mark.parametrize("head", ["category", "subcategory"])
+def test_each_ticket_gets_the_probabilities_scikit_learn_would_give(business, head):
+    classifier = business.classifier
+    model = classifier._category_model if head == "category" else classifier._subcategory_model
+    texts = _texts()
+    reference = model.predict_proba(classifier._vectorise(texts))
+    index = 0 if head == "category" else 1
+    fast = np.array([classifier._fast_heads().probabilities(t)[index] for t in texts])
+    np.testing.assert_allclose(fast, reference, rtol=0, atol=1e-9)
+
+
+def test_a_classifier_read_back_from_the_cache_classifies_like_the_trained_one(business):
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(business.classifier))
+    for text in _texts()[:40]:
+        assert copy.classify(text) == business.classifier.classify(text)
