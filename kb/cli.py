@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from kb.articles import LANGUAGES, load_articles
-from kb.search import KnowledgeBase, load_synonyms
+from kb.search import KnowledgeBase, load_lexicon, load_synonyms
 from kb.text import detect_language
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,7 @@ def lint(root: Path) -> tuple[list[str], list[str]]:
         if wrong:
             notes.append(f"{a.path}: questions that look like another language: {wrong[:3]}")
     errors += load_synonyms(root / "synonyms.yml")[1]
+    errors += load_lexicon(root / "lexicon.yml")[1]
     return sorted(set(errors)), notes
 
 
@@ -87,7 +88,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     verdict = {
         "answer": f"answers with {decision.best.article.id!r}" if decision.best else "",
         "suggest": "is unsure and suggests: " + ", ".join(h.article.id for h in decision.hits),
-        "decline": "declines (no article is good enough) and offers a ticket",
+        "decline": "declines (no article is good enough) and offers a ticket"
+        if decision.reason != "handoff"
+        else "hands over to a person (fraud or account takeover: never an FAQ answer)",
     }[decision.action]
     print(f"[{language}] the bot {verdict}")
     print(f"{'article':28} {'confidence':>10} {'coverage':>9}  closest passage")

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +35,12 @@ ANSWER_CONFIDENCE = 0.10  # classifier probability of the top article
 RETRIEVAL_ANSWER_SCORE = 0.30  # the same role when ranking by retrieval
 MIN_COVERAGE = 0.30
 # A word no article uses weighs this much of the rarest known word: it is probably what the question is about.
-UNKNOWN_TERM_FACTOR = 1.2
+UNKNOWN_TERM_FACTOR = 2.0
 LEARNED_MAX_ARTICLES = 300
 SYNONYMS_FILE = "synonyms.yml"
+LEXICON_FILE = "lexicon.yml"
+# After a brand ("galaxy", "xiaomi"), this many following words that the KB does not know are the model's name.
+MODEL_NAME_WORDS = 3
 WORD_WEIGHT = 0.6
 RETRIEVAL_WEIGHTS = {"word": 0.1, "char": 0.2, "article": 0.6, "coverage": 0.1}
 PASSAGE_WEIGHTS = {"title": 1.0, "question": 1.0, "tags": 0.8, "summary": 0.8}
@@ -56,6 +59,9 @@ class Decision:
     action: str  # "answer" | "suggest" | "decline"
     hits: list[Hit]
     language: str
+    # "handoff": the customer reports fraud or someone else using their account; a person must take it, so the
+    # bot declines without an article even when one looks close (docs/kb.md).
+    reason: str = ""
 
     @property
     def best(self) -> Hit | None:
@@ -83,6 +89,121 @@ def expand(query: str, synonyms: dict[str, list[str]]) -> str:
     padded = " " + " ".join(tokens(query)) + " "
     extra = [word for key, words in synonyms.items() if f" {key} " in padded for word in words]
     return query + (" " + " ".join(extra) if extra else "")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """kb_articles/lexicon.yml: product words (neutral for coverage) and the cues that need a person."""
+
+    products: dict[str, frozenset[str]]  # language -> folded brand and product words
+    handoff: dict[str, list[re.Pattern]]  # language -> patterns on the folded question
+    # language -> words added to a question that names a product and nothing else ("tienen la play 5?")
+    only_a_product: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> "Lexicon":
+        return cls({}, {})
+
+
+def load_lexicon(path: Path) -> tuple[Lexicon, list[str]]:
+    if not path.exists():
+        return Lexicon.empty(), []
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        products_raw = raw.get("products") or {}
+        shared = {fold(str(w)).strip() for w in products_raw.get("any") or []}
+        products = {
+            language: frozenset(shared | {fold(str(w)).strip() for w in products_raw.get(language) or []})
+            for language in ("es", "en")
+        }
+        handoff = {}
+        for language, cues in (raw.get("handoff") or {}).items():
+            handoff[language] = [_cue_pattern(str(cue)) for cue in cues]
+        only = {language: str(words) for language, words in (raw.get("only_a_product") or {}).items()}
+        return Lexicon(products, handoff, only), []
+    except (yaml.YAMLError, AttributeError, TypeError, re.error) as exc:
+        return Lexicon.empty(), [f"{path}: ignored, not products/handoff lists per language: {exc}"]
+
+
+def _cue_pattern(cue: str) -> re.Pattern:
+    """ "re:..." is a regular expression on the folded question; anything else a whole word or phrase."""
+    if cue.startswith("re:"):
+        return re.compile(cue[3:])
+    words = " ".join(tokens(cue))
+    return re.compile(r"\b" + re.escape(words).replace(r"\ ", r"\s+") + r"\b")
+
+
+def needs_person(query: str, lexicon: Lexicon, language: str) -> bool:
+    """A report of fraud or account takeover: never answered with an FAQ article."""
+    text = " ".join(tokens(query))
+    cues = lexicon.handoff.get(language, []) + [
+        p for other, ps in lexicon.handoff.items() if other != language for p in ps
+    ]
+    return any(p.search(text) for p in cues)
+
+
+_BY_FIRST_WORD: dict[int, tuple[dict, dict[str, list[tuple[list[str], list[str]]]]]] = {}
+
+
+def _synonyms_by_first_word(synonyms: dict[str, list[str]]) -> dict[str, list[tuple[list[str], list[str]]]]:
+    """The synonym keys grouped by their first word, so a query looks up only its own words (cached per mapping)."""
+    cached = _BY_FIRST_WORD.get(id(synonyms))
+    if cached is None or cached[0] is not synonyms:
+        index: dict[str, list[tuple[list[str], list[str]]]] = {}
+        for key, values in synonyms.items():
+            key_words = key.split()
+            if key_words:
+                index.setdefault(key_words[0], []).append((key_words, values))
+        cached = (synonyms, index)
+        if len(_BY_FIRST_WORD) > 16:
+            _BY_FIRST_WORD.clear()
+        _BY_FIRST_WORD[id(synonyms)] = cached
+    return cached[1]
+
+
+def concepts(
+    query: str, language: str, synonyms: dict[str, list[str]], products: frozenset[str], known: set[str]
+) -> tuple[list[set[str]], bool]:
+    """The question's meaningful terms for coverage, each a set of alternative stems; and whether it names a product.
+
+    A word with synonyms is covered by any of them ("celu": celular, telefono). Product words, brands, model codes
+    ("s24", "m3") and the unknown words right after a brand ("galaxy z flip") say which product, not what about
+    it: they neither count for nor against an article.
+    """
+    words = tokens(query)
+    extra: dict[int, list[str]] = {}  # word position -> the synonyms it also stands for
+    by_first = _synonyms_by_first_word(synonyms)
+    for i, word in enumerate(words):
+        for key_words, values in by_first.get(word, ()):
+            if words[i : i + len(key_words)] == key_words:
+                for j in range(i, i + len(key_words)):
+                    extra.setdefault(j, []).extend(values)
+    out: list[set[str]] = []
+    named_product = False
+    after_brand = 0
+    for i, word in enumerate(words):
+        is_code = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+        if word in products or is_code:
+            named_product = True
+            after_brand = MODEL_NAME_WORDS
+            continue
+        if word.isdigit():
+            after_brand = 0  # a model number ends the name: "pixel 8 waterproof" is about being waterproof
+            continue
+        analysed = terms(word, language)
+        if not analysed:
+            after_brand = 0
+            continue
+        term = analysed[0]
+        if after_brand and (term not in known or len(word) <= 2) and i not in extra:
+            after_brand -= 1
+            continue
+        after_brand = 0
+        alternatives = {term}
+        for value in extra.get(i, []):
+            alternatives.update(terms(value, language))
+        out.append(alternatives)
+    return out, named_product
 
 
 def char_grams(text: str) -> list[str]:
@@ -193,35 +314,48 @@ class _LanguageIndex:
             fixed.append(match[0] if match else term)
         return fixed
 
-    def features(self, query: str) -> dict[str, np.ndarray]:
+    def features(self, query: str, meaning: list[set[str]], named_product: bool) -> dict[str, np.ndarray]:
         """Per article: best-passage word and character similarity, whole-article similarity, coverage."""
         query_terms = self.correct(terms(query, self.language))
-        n = len(self.articles)
         word_sim = self.words.similarities(query_terms) * self.weight
         char_sim = self.chars.similarities(char_grams(query)) * self.weight
         best_word = np.maximum.reduceat(word_sim, self.starts)
         best_char = np.maximum.reduceat(char_sim, self.starts)
-        # Coverage: the share of the question's meaning (IDF-weighted terms) the article knows about.
-        unique = [t for t in dict.fromkeys(query_terms) if not t.isdigit()]  # numbers say little about the topic
-        idf = np.array(
-            [
-                self.article_words.idf[self.article_words.vocab[t]]
-                if t in self._known
-                else self.max_idf * UNKNOWN_TERM_FACTOR
-                for t in unique
-            ]
-        )
-        known_cols = [self.article_words.vocab[t] for t in unique if t in self._known]
-        known_idf = np.array([self.article_words.idf[c] for c in known_cols])
-        covered = self.has_term[:, known_cols] @ known_idf if known_cols else np.zeros(n)
-        coverage = covered / idf.sum() if len(idf) else np.zeros(n)
         return {
             "word": best_word,
             "char": best_char,
             "article": self.article_words.similarities(query_terms),
-            "coverage": np.asarray(coverage).ravel(),
+            "coverage": self.coverage(meaning, named_product),
             "passage_score": WORD_WEIGHT * word_sim + (1 - WORD_WEIGHT) * char_sim,
         }
+
+    def coverage(self, meaning: list[set[str]], named_product: bool) -> np.ndarray:
+        """Per article: the IDF-weighted share of the question's terms it knows (any alternative of each).
+
+        A term no article knows weighs UNKNOWN_TERM_FACTOR times the rarest known one: it is probably what the
+        question is about ("bitcoin", "Perú"). A question that only names a product ("tienen la play 5?") leaves
+        the decision to the ranker.
+        """
+        n = len(self.articles)
+        unique = list(dict.fromkeys(frozenset(self.correct(sorted(alternatives))) for alternatives in meaning))
+        if not unique:
+            return np.full(n, 1.0 if named_product else 0.0)
+        total, cols, groups, known_weights = 0.0, [], [], []
+        for alternatives in unique:
+            known = [self.article_words.vocab[t] for t in alternatives if t in self._known]
+            if known:
+                weight = float(np.mean([self.article_words.idf[c] for c in known]))
+                groups.append(len(cols))
+                cols += known
+                known_weights.append(weight)
+            else:
+                weight = self.max_idf * UNKNOWN_TERM_FACTOR
+            total += weight
+        if not cols:
+            return np.zeros(n)
+        present = self.has_term[:, cols].toarray()
+        per_concept = np.maximum.reduceat(present, groups, axis=1)  # one column per known concept
+        return per_concept @ np.array(known_weights) / total
 
     def best_passage(self, article: int, passage_score: np.ndarray) -> str:
         """The passage of the article closest to the query: what the bot "thought" was asked."""
@@ -229,9 +363,11 @@ class _LanguageIndex:
         end = self.starts[article + 1] if article + 1 < len(self.starts) else len(self.owner)
         return self.texts[start + int(np.argmax(passage_score[start:end]))]
 
-    def score(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def score(
+        self, query: str, meaning: list[set[str]], named_product: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per article: the ranking score (in [0, 1]) and the coverage; per passage: its similarity."""
-        f = self.features(query)
+        f = self.features(query, meaning, named_product)
         if self.ranker is not None:
             ranking = self.ranker.predict_proba([query])[0]
         else:
@@ -255,13 +391,13 @@ class KnowledgeBase:
     def from_articles(cls, articles: list[Article]) -> "KnowledgeBase":
         kb = cls.__new__(cls)
         kb.root, kb.errors, kb._lock, kb._signature = Path("."), [], threading.Lock(), ()
-        kb.synonyms = {}
+        kb.synonyms, kb.lexicon = {}, Lexicon.empty()
         kb._build(articles)
         return kb
 
     def _folder_signature(self) -> tuple:
         out = []
-        for path in [*article_files(self.root), self.root / SYNONYMS_FILE]:
+        for path in [*article_files(self.root), self.root / SYNONYMS_FILE, self.root / LEXICON_FILE]:
             try:
                 st = path.stat()
             except FileNotFoundError:
@@ -280,9 +416,10 @@ class KnowledgeBase:
         signature = signature if signature is not None else self._folder_signature()
         articles, errors = load_articles(self.root)
         synonyms, synonym_errors = load_synonyms(self.root / SYNONYMS_FILE)
-        self.synonyms = synonyms
+        lexicon, lexicon_errors = load_lexicon(self.root / LEXICON_FILE)
+        self.synonyms, self.lexicon = synonyms, lexicon
         self._build(articles)
-        self.errors = errors + synonym_errors
+        self.errors = errors + synonym_errors + lexicon_errors
         self._signature = signature
 
     def _build(self, articles: list[Article]) -> None:
@@ -326,7 +463,14 @@ class KnowledgeBase:
             index = self._indexes.get(language) or next(iter(self._indexes.values()), None)
         if index is None or not query.strip():
             return []
-        ranking, coverage, passage_score = index.score(expand(query[:1000], self.synonyms.get(index.language, {})))
+        query = query[:1000]
+        synonyms = self.synonyms.get(index.language, {})
+        meaning, named_product = concepts(
+            query, index.language, synonyms, self.lexicon.products.get(index.language, frozenset()), index._known
+        )
+        if named_product and not meaning:
+            query += " " + self.lexicon.only_a_product.get(index.language, "")
+        ranking, coverage, passage_score = index.score(expand(query, synonyms), meaning, named_product)
         top = np.argpartition(-ranking, min(limit, len(ranking) - 1))[:limit]
         top = top[np.argsort(-ranking[top])]
         return [
@@ -342,6 +486,8 @@ class KnowledgeBase:
 
     def decide(self, query: str, language: str) -> Decision:
         """Answer with the top article, suggest the closest few, or decline: the calibrated thresholds decide."""
+        if needs_person(query, self.lexicon, language):
+            return Decision("decline", [], language, reason="handoff")
         hits = self.search(query, language, limit=3)
         if not hits or hits[0].coverage < MIN_COVERAGE:
             return Decision("decline", hits, language)

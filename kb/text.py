@@ -16,13 +16,16 @@ STOPWORDS = {
         "por porque que q se sea ser si sin sobre son su sus te ti tu tus un una unas uno unos y ya yo oye "
         "hola buenas buenos dias tardes noches porfa favor xfa plis gracias po cachai weon tb tmb pq xq ke k "
         "usted ustedes ustedes quisiera quiero puedo puede pueden necesito saber consulta pregunta tengo "
-        "tienen hacer hago ahi alla eh ah ok".split()
+        "tienen hacer hago ahi alla eh ah ok pa pal pa'l nomas oigan oiga weno re super harto tiene tenia tenemos "
+        "estan estaba mio mia mios mias todo toda todos todas aca igual cosa cosas vez onda".split()
     ),
     "en": frozenset(
         "a about am an and any are as at be been but by can could did do does doing for from get got had has "
         "have hello hey hi how i i'm im if in into is it its just me my of on or our please pls plz so than "
         "that the their them then there these they this to u ur was we were what when where which who why "
-        "will with would you your yours thanks thx hi want need know tell question ask asking im".split()
+        "will with would you your yours thanks thx hi want need know tell question ask asking im there theres whats "
+        "wheres hows dont doesnt didnt isnt arent wasnt cant wont couldnt ive id ill youre guys lol ok okay yeah "
+        "some anything something really very also too many".split()
     ),
 }
 _STEMMERS = {"es": snowballstemmer.stemmer("spanish"), "en": snowballstemmer.stemmer("english")}
@@ -72,8 +75,18 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+def _singular_es(word: str) -> str:
+    """A Spanish plural's singular, so both stem alike: Snowball takes "celular" for a verb ("celul") but not
+    "celulares" ("celular")."""
+    if len(word) > 4 and word.endswith("es") and word[-3] in "lrndjy":
+        return word[:-2]
+    return word
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str, language: str) -> str:
+    if language == "es":
+        word = _singular_es(word)
     return _STEMMERS[language].stemWord(word)
 
 

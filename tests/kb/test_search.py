@@ -36,6 +36,45 @@ def test_questions_the_kb_does_not_cover_are_declined(question, language):
     assert KB.decide(question, language).action == "decline"
 
 
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("is the galaxy s24 in stock", "en"), ("tienen la play 5?", "es"), ("hay stock del xiaomi redmi note 13?", "es")],
+)
+def test_a_product_the_kb_never_names_does_not_make_a_stock_question_unanswerable(question, language):
+    decision = KB.decide(question, language)
+    assert decision.action == "answer"
+    assert decision.best.article.id == "stock-availability"
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("is the pixel 8 waterproof", "en"), ("do you ship to peru", "en"), ("venden bicicletas?", "es")],
+)
+def test_a_product_name_does_not_make_an_uncovered_question_answerable(question, language):
+    assert KB.decide(question, language).action == "decline"
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("me robaron la clave y alguien compró con mi cuenta!!", "es"),
+        ("aparece una compra que yo no hice en mi cuenta", "es"),
+        ("someone hacked my account and ordered a laptop", "en"),
+        ("there are charges i didn't make on my condor account", "en"),
+    ],
+)
+def test_fraud_and_account_takeover_go_to_a_person_not_to_an_article(question, language):
+    decision = KB.decide(question, language)
+    assert decision.action == "decline"
+    assert decision.reason == "handoff"
+    assert decision.hits == []
+
+
+def test_a_forgotten_password_is_still_an_faq():
+    assert KB.decide("no me acuerdo de la clave de mi cuenta", "es").reason == ""
+    assert KB.decide("olvidé mi clave, cómo la cambio", "es").best.article.id == "reset-password"
+
+
 def test_a_new_article_is_answered_after_a_reload_without_a_restart(tmp_path):
     (tmp_path / "es").mkdir()
     kb = KnowledgeBase(tmp_path)
