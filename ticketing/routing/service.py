@@ -7,7 +7,7 @@ Queued tickets are claimed with FOR UPDATE SKIP LOCKED, so two sweeps never take
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from ticketing.agents.models import Agent
@@ -18,7 +18,26 @@ from ticketing.tickets.models import Ticket, TicketEvent
 OPEN_STATUSES = ("new", "open", "pending")
 
 
-def agent_state(agent: Agent, business: Business, now: datetime) -> AgentState:
+# What assignment reads of an agent: plain columns, not ORM objects (this runs for every new ticket).
+AGENT_COLUMNS = (
+    Agent.id,
+    Agent.email,
+    Agent.name,
+    Agent.teams,
+    Agent.skills,
+    Agent.languages,
+    Agent.tier,
+    Agent.capacity,
+    Agent.open_assigned,
+    Agent.status,
+    Agent.shift,
+    Agent.vip_enabled,
+    Agent.last_assigned_at,
+)
+
+
+def agent_state(agent, business: Business, now: datetime) -> AgentState:
+    """The choice's view of an agent (an Agent, or a row of AGENT_COLUMNS)."""
     shift = business.calendars.get(agent.shift) if agent.shift else None
     return AgentState(
         id=agent.id,
@@ -46,9 +65,9 @@ def needs_of(ticket: Ticket) -> TicketNeeds:
     )
 
 
-def claim_agent(session: Session, needs: TicketNeeds, business: Business, now: datetime) -> tuple[Agent | None, str]:
-    """Take a slot of the best eligible agent; the agent (or None) and the reason, for the timeline."""
-    agents = [a for a in session.scalars(select(Agent).order_by(Agent.id)) if needs.team in a.teams]
+def claim_agent(session: Session, needs: TicketNeeds, business: Business, now: datetime) -> tuple[Row | None, str]:
+    """Take a slot of the best eligible agent; the agent's row (or None) and the reason, for the timeline."""
+    agents = [a for a in session.execute(select(*AGENT_COLUMNS).order_by(Agent.id)) if needs.team in a.teams]
     states = [agent_state(a, business, now) for a in agents]
     ranked = rank(states, needs)
     for position, state in enumerate(ranked):
@@ -65,25 +84,29 @@ def claim_agent(session: Session, needs: TicketNeeds, business: Business, now: d
     return None, "no eligible agent: " + (blockers or "the team has no agents")
 
 
-def record_assignment(
-    session: Session, ticket: Ticket, agent: Agent | None, reason: str, actor: str, now: datetime
-) -> None:
-    """Give the ticket to the claimed agent, or put it in its team's queue (once), with the reason on the timeline."""
+def record_assignment(ticket: Ticket, agent: Row | None, reason: str, actor: str, now: datetime) -> dict | None:
+    """Give the ticket to the claimed agent, or put it in its team's queue (once); the timeline event to write."""
     if agent is not None:
         ticket.assignee_id = agent.id
         ticket.queued_at = None
-        data = {"assignee": agent.email, "team": ticket.team}
-        session.add(TicketEvent(ticket=ticket, kind="assigned", actor=actor, reason=reason, data=data, created_at=now))
-    elif ticket.queued_at is None:
+        return {
+            "kind": "assigned",
+            "actor": actor,
+            "reason": reason,
+            "data": {"assignee": agent.email, "team": ticket.team},
+        }
+    if ticket.queued_at is None:
         ticket.queued_at = now
-        data = {"team": ticket.team}
-        session.add(TicketEvent(ticket=ticket, kind="queued", actor=actor, reason=reason, data=data, created_at=now))
+        return {"kind": "queued", "actor": actor, "reason": reason, "data": {"team": ticket.team}}
+    return None
 
 
-def try_assign(session: Session, ticket: Ticket, business: Business, now: datetime, actor: str) -> Agent | None:
+def try_assign(session: Session, ticket: Ticket, business: Business, now: datetime, actor: str) -> Row | None:
     """Assign the ticket to the best eligible agent; queue it (with the reasons) when there is none."""
     agent, reason = claim_agent(session, needs_of(ticket), business, now)
-    record_assignment(session, ticket, agent, reason, actor, now)
+    event = record_assignment(ticket, agent, reason, actor, now)
+    if event:
+        session.add(TicketEvent(ticket=ticket, created_at=now, **event))
     return agent
 
 
@@ -99,7 +122,19 @@ def release(session: Session, ticket: Ticket) -> None:
 
 
 def drain_queue(session: Session, business: Business, now: datetime, team: str | None = None, limit: int = 200) -> int:
-    """Assign waiting tickets, most urgent first; return how many found an agent."""
+    """Assign waiting tickets, most urgent first; return how many found an agent.
+
+    Only teams with an agent online, on shift and below capacity are looked at: when everyone is busy, a long
+    queue costs the sweep one query, not one per waiting ticket.
+    """
+    with_room = set()
+    for agent in session.execute(select(*AGENT_COLUMNS)):
+        state = agent_state(agent, business, now)
+        if state.status == "online" and state.on_shift and state.open_assigned < state.capacity:
+            with_room.update(state.teams)
+    teams = with_room & {team} if team else with_room
+    if not teams:
+        return 0
     query = (
         select(Ticket)
         .where(Ticket.assignee_id.is_(None), Ticket.status.in_(OPEN_STATUSES))
@@ -107,8 +142,7 @@ def drain_queue(session: Session, business: Business, now: datetime, team: str |
         .limit(limit)
         .with_for_update(skip_locked=True, of=Ticket)
     )
-    if team:
-        query = query.where(Ticket.team == team)
+    query = query.where(Ticket.team.in_(sorted(teams)))
     assigned = 0
     for ticket in session.scalars(query).unique().all():
         if try_assign(session, ticket, business, now, actor="system:queue") is not None:

@@ -103,7 +103,7 @@ def create_ticket(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
     """Create a ticket: classified, prioritised, routed and under its SLA. The same Idempotency-Key returns the same ticket."""
-    ticket, created = service.create_ticket(
+    ticket, created, assignee = service.create_ticket(
         session,
         ticket_in=ticket_in,
         business=business,
@@ -113,9 +113,7 @@ def create_ticket(
     )
     if not created:
         response.status_code = 200
-    # The claimed agent is still in the session: no second query for their address.
-    assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
-    return ticket_out(ticket, assignee.email if assignee else None)
+    return ticket_out(ticket, assignee)
 
 
 @router.get("/tickets", response_model=TicketPage)

@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -67,16 +67,16 @@ def _recent_tickets(session: Session, customer: Customer, since: datetime) -> in
 
 def create_ticket(
     session: Session, *, ticket_in: TicketIn, business: Business, actor: str, idempotency_key: str | None, now: datetime
-) -> tuple[Ticket, bool]:
+) -> tuple[Ticket, bool, str | None]:
     """Create a classified, prioritised, routed ticket; with a known idempotency key return the existing one.
 
-    One transaction, few round trips: find the customer (with their recent tickets), claim an agent, then write
-    the customer, the ticket and its timeline in one flush.
+    Returns the ticket, whether it is new, and its assignee's email. One transaction and few round trips: find the
+    customer (with their recent tickets), claim an agent, write the customer and the ticket, then the timeline.
     """
     if idempotency_key:
         existing = session.scalars(select(Ticket).where(Ticket.idempotency_key == idempotency_key)).first()
         if existing:
-            return existing, False
+            return existing, False, _assignee_email(session, existing)
     received_at = ticket_in.received_at or now
     if received_at.tzinfo is None:
         raise InvalidInput("received_at: give a timezone (for example 2026-11-20T15:04:00Z)")
@@ -150,36 +150,54 @@ def create_ticket(
         resolution_warn_at=sla.resolution_warn_at,
         next_due_at=sla.first_response_due_at,
     )
-    session.add(ticket)
-    for line in ticket_in.transcript:
-        text = line.text if consent else redact(line.text)
-        session.add(
-            Message(ticket=ticket, author=line.sender, body=text, source="transcript", created_at=line.timestamp)
-        )
     how = "the bot's hint" if verdict.used_hint else f"the classifier ({verdict.confidence:.0%} sure)"
-    _event(session, ticket, "created", actor, f"received on {ticket.channel} in {language}", now)
-    _event(session, ticket, "classified", "system", f"{verdict.category}/{verdict.subcategory} by {how}", now)
-    _event(session, ticket, "prioritised", "system", "; ".join(reasons), now, {"priority": priority})
-    _event(session, ticket, "routed", "system", f"category {verdict.category} goes to team {ticket.team}", now)
-    _event(
-        session,
-        ticket,
-        "sla_started",
-        "system",
-        f"policy {sla.policy}: first response by {sla.first_response_due_at:%Y-%m-%d %H:%M} UTC",
-        now,
-    )
-    routing.record_assignment(session, ticket, agent, assignment, "system:routing", now)
+    timeline = [
+        ("created", actor, f"received on {ticket.channel} in {language}", {}),
+        ("classified", "system", f"{verdict.category}/{verdict.subcategory} by {how}", {}),
+        ("prioritised", "system", "; ".join(reasons), {"priority": priority}),
+        ("routed", "system", f"category {verdict.category} goes to team {ticket.team}", {}),
+        (
+            "sla_started",
+            "system",
+            f"policy {sla.policy}: first response by {sla.first_response_due_at:%Y-%m-%d %H:%M} UTC",
+            {},
+        ),
+    ]
+    events = [{"kind": k, "actor": a, "reason": r, "data": d, "created_at": now} for k, a, r, d in timeline]
+    if assigned := routing.record_assignment(ticket, agent, assignment, "system:routing", now):
+        events.append({**assigned, "created_at": now})
+    session.add(ticket)
     try:
-        session.commit()
+        session.flush()  # the customer and the ticket: the rest needs the ticket's id
     except IntegrityError:
         # Another request with the same idempotency key won the race: answer with its ticket (our claim is undone).
         session.rollback()
         existing = session.scalars(select(Ticket).where(Ticket.idempotency_key == idempotency_key)).first()
         if existing is None:
             raise
-        return existing, False
-    return ticket, True
+        return existing, False, _assignee_email(session, existing)
+    # The timeline and the transcript go in one statement each, not one per row.
+    session.execute(insert(TicketEvent), [{**e, "ticket_id": ticket.id} for e in events])
+    if ticket_in.transcript:
+        session.execute(
+            insert(Message),
+            [
+                {
+                    "ticket_id": ticket.id,
+                    "author": line.sender,
+                    "body": line.text if consent else redact(line.text),
+                    "source": "transcript",
+                    "created_at": line.timestamp,
+                }
+                for line in ticket_in.transcript
+            ],
+        )
+    session.commit()
+    return ticket, True, agent.email if agent else None
+
+
+def _assignee_email(session: Session, ticket: Ticket) -> str | None:
+    return session.scalar(select(Agent.email).where(Agent.id == ticket.assignee_id)) if ticket.assignee_id else None
 
 
 def classify(session: Session, *, classify_in: ClassifyIn, business: Business, now: datetime) -> dict:
