@@ -71,6 +71,15 @@ class ActionAnswerFromKb(Action):
                 SlotSet("misunderstandings", 0.0),
             ]
 
+        if decision.reason == "handoff":
+            # Fraud, or someone else in the account: no article can help, a person must, soon. Straight to the
+            # ticket form with the customer's words (the backend's fraud rule makes the ticket urgent).
+            dispatcher.utter_message(text=say(language, "handoff_now"))
+            return [
+                SlotSet("kb_article_id", None),
+                SlotSet("issue_description", question[:5000]),
+                FollowupAction("ticket_form"),
+            ]
         best = decision.best
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in OWN_ANSWER:

@@ -94,6 +94,8 @@ MESSAGES = {
         "resolved": "Tu ticket {number} quedó resuelto. Del 1 al 5, ¿cómo evaluarías la atención? (puedes agregar un comentario)",
         "csat_thanks": "¡Gracias por tu evaluación! ¿Te ayudo con algo más?",
         "offer_person": "Parece que no te estoy entendiendo, disculpa. ¿Quieres que te atienda una persona?",
+        "handoff_now": "Esto tiene que revisarlo una persona cuanto antes, así que no te daré una respuesta automática. "
+        "Te pido unos datos y abro el ticket.",
     },
     "en": {
         "read_more": "More details",
@@ -132,6 +134,8 @@ MESSAGES = {
         "resolved": "Your ticket {number} has been resolved. From 1 to 5, how would you rate the help you got? (you can add a comment)",
         "csat_thanks": "Thanks for your rating! Anything else I can help with?",
         "offer_person": "Sorry, I don't seem to be understanding you. Would you like a person to help you?",
+        "handoff_now": "A person needs to look at this as soon as possible, so I won't give you an automatic answer. "
+        "I'll take a few details and open a ticket.",
     },
 }
 

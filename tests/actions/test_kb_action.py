@@ -48,3 +48,14 @@ def test_a_bare_yes_with_nothing_pending_is_asked_what_it_needs_without_counting
     events = ActionAnswerFromKb().run(dispatcher, tracker("ok", "affirm", {"language": "en"}), {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_what_else"]
     assert not any(e.get("name") == "misunderstandings" for e in events)
+
+
+def test_a_fraud_report_goes_straight_to_the_ticket_form_with_the_customers_words(actions_env):
+    dispatcher = CollectingDispatcher()
+    question = "me robaron la clave y alguien compró con mi cuenta!!"
+    events = ActionAnswerFromKb().run(dispatcher, tracker(question, "faq"), {})
+    assert all("kb_article" not in (m.get("custom") or {}) for m in dispatcher.messages)
+    assert "persona" in dispatcher.messages[0]["text"]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["issue_description"] == question
+    assert {"event": "followup", "timestamp": None, "name": "ticket_form"} in events
