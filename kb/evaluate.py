@@ -1,7 +1,9 @@
 """`make eval-kb`: how well the bot answers the check sets, next to a plain BM25 baseline.
 
-Two sets: eval/kb_dev.yml (the dev set) and eval/kb_fresh.yml (written apart from it, to catch tuning that only
-helps the dev set); the fresh set is added to any run that does not name it (`--no-fresh` leaves it out).
+Three sets: eval/kb_dev.yml (the dev set), eval/kb_fresh.yml (written apart from it, to catch tuning that only
+helps the dev set) and eval/kb_holdout.yml (written apart from both and kept blind: only its totals are printed,
+never its wrong answers, even with --errors). The fresh and holdout sets are added to any run that does not name
+them (`--no-fresh`, `--no-holdout` leave them out).
 
 For each language: top-1 accuracy on answerable questions (answered outright with the right article; a
 suggestion does not count), how many were only suggested, and decline precision/recall on the questions
@@ -23,6 +25,9 @@ from kb.text import tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 SUGGESTED = "(suggested)"
+FRESH = ROOT / "eval" / "kb_fresh.yml"
+# Blind: tuning may read its totals, never its individual errors (--errors skips it).
+HOLDOUT = ROOT / "eval" / "kb_holdout.yml"
 
 
 @dataclass(frozen=True)
@@ -151,20 +156,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sets", type=Path, nargs="*", default=[ROOT / "eval" / "kb_dev.yml"])
     parser.add_argument("--no-fresh", action="store_true", help="leave out eval/kb_fresh.yml")
+    parser.add_argument("--no-holdout", action="store_true", help="leave out eval/kb_holdout.yml")
     parser.add_argument("--kb", type=Path, default=ROOT / "kb_articles")
     parser.add_argument("--errors", action="store_true", help="list the questions answered wrongly")
     args = parser.parse_args(argv)
     sets = list(args.sets)
-    fresh = ROOT / "eval" / "kb_fresh.yml"
-    if not args.no_fresh and fresh.exists() and all(p.resolve() != fresh for p in sets):
-        sets.append(fresh)
+    for path, skip in ((FRESH, args.no_fresh), (HOLDOUT, args.no_holdout)):
+        if not skip and path.exists() and all(p.resolve() != path for p in sets):
+            sets.append(path)
     kb = KnowledgeBase(args.kb)
     articles, _ = load_articles(args.kb)
     baseline = Bm25Baseline([a for a in articles if a.status == "published"])
     for path in sets:
         cases = load_cases(path)
         print_table(path.name, cases, kb, baseline)
-        if args.errors:
+        if args.errors and path.resolve() != HOLDOUT:
             answer = ours(kb)
             print(f"wrong answers in {path.name}:")
             for case in cases:
