@@ -90,3 +90,47 @@ def test_a_new_article_is_answered_after_a_reload_without_a_restart(tmp_path):
     decision = kb.decide("hacen envíos a la antártica", "es")
     assert decision.action == "answer"
     assert decision.best.article.id == "antarctica-shipping"
+
+
+def _write_two_articles(root):
+    (root / "es").mkdir()
+    for slug, title, questions in (
+        ("pets", "Mascotas en tienda", "[se puede entrar con mascotas a la tienda, aceptan perros en la tienda]"),
+        ("parking", "Estacionamiento en tienda", "[tienen estacionamiento en la tienda, donde estaciono el auto]"),
+    ):
+        (root / "es" / f"{slug}.md").write_text(
+            f"---\nid: {slug}\ntitle: {title}\nlanguage: es\ncategory: other\nquestions: {questions}\n---\n"
+            f"{title}: sí, en todas las tiendas.\n",
+            encoding="utf-8",
+        )
+
+
+def test_an_edited_synonym_changes_the_answer_after_a_reload(tmp_path):
+    _write_two_articles(tmp_path)
+    kb = KnowledgeBase(tmp_path)
+    assert kb.decide("puedo ir con el firulais", "es").action == "decline"
+    (tmp_path / "synonyms.yml").write_text("es:\n  firulais: [perros, mascotas]\n", encoding="utf-8")
+    time.sleep(0.01)
+    assert kb.reload_if_changed()
+    decision = kb.decide("puedo ir con el firulais", "es")
+    assert decision.action == "answer"
+    assert decision.best.article.id == "pets"
+
+
+def test_a_watched_folder_answers_a_new_article_within_two_seconds(tmp_path):
+    _write_two_articles(tmp_path)
+    kb = KnowledgeBase(tmp_path)
+    kb.watch(interval=0.05)
+    (tmp_path / "es" / "antarctica.md").write_text(
+        "---\nid: antarctica-shipping\ntitle: Envíos a la Antártica\nlanguage: es\ncategory: orders_shipping\n"
+        "questions: [hacen envíos a la antártica, despachan a la base antártica]\n---\n"
+        "Sí, despachamos a la Antártica chilena una vez al mes.\n",
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    while time.monotonic() - started < 2:
+        decision = kb.decide("hacen envíos a la antártica", "es")
+        if decision.action == "answer":
+            break
+        time.sleep(0.05)
+    assert decision.best.article.id == "antarctica-shipping"
