@@ -7,9 +7,12 @@ stack), the floor any endpoint of this server pays. Results go to docs/benchmark
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
+import shutil
 import subprocess
+import tempfile
 import sys
 import time
 import uuid
@@ -104,11 +107,71 @@ async def drive(url: str, token: str, concurrency: int, seconds: float, kind: st
     return result
 
 
+# wrk (C, epoll) is the load generator when installed: on 2 cores, a Python client would take the CPU the server needs.
+# Each request is a new customer with one of the sample texts; the done() hook prints the figures as JSON.
+WRK_SCRIPT = """
+local texts = %(texts)s
+local token = %(token)s
+local kind = %(kind)s
+local thread_id, counter = 0, 0
+local threads = {}
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
+function request()
+  if kind == "health" then return wrk.format("GET", "/health") end
+  counter = counter + 1
+  local body = string.format(
+    '{"customer":{"name":"Bench","email":"bench-%%d-%%d-%%d@example.com"},"description":%%s,"channel":"web","consent":true}',
+    math.random(1, 1000000000), thread_id, counter, texts[counter %% #texts + 1])
+  return wrk.format("POST", "/api/v1/tickets",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%%d,"seconds":%%f,"failures":%%d,"p50_ms":%%f,"p95_ms":%%f}\\n',
+    summary.requests, summary.duration / 1e6, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000))
+end
+"""
+
+
+def drive_wrk(url: str, token: str, concurrency: int, seconds: float, kind: str) -> dict:
+    def lua(value) -> str:
+        if isinstance(value, list):
+            return "{" + ", ".join(lua(v) for v in value) + "}"
+        return "[==[" + value + "]==]"
+
+    script = WRK_SCRIPT % {"texts": lua([json.dumps(t) for t in TEXTS]), "token": lua(token), "kind": lua(kind)}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as handle:
+        handle.write(script)
+        handle.flush()
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:.0f}s", "--timeout", "10s", "-s", handle.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    ok = figures["requests"] - figures["failures"]
+    return {
+        "n": ok,
+        "per_second": ok / figures["seconds"],
+        "p50_ms": figures["p50_ms"],
+        "p95_ms": figures["p95_ms"],
+        "failures": figures["failures"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python")
     args = parser.parse_args()
+    if args.client == "python":
+        print("load generator: Python (httpx); install wrk (apt-get install wrk) for a lighter one")
     token = secrets.token_urlsafe(16)
     databases = [("SQLite", f"sqlite:///{ROOT / 'var' / f'bench-{uuid.uuid4().hex[:6]}.db'}", None)]
     admin_url = os.environ.get("TEST_POSTGRES_URL") or os.environ.get("BENCH_POSTGRES_URL")
@@ -130,7 +193,10 @@ def main() -> int:
             for concurrency in (1, 16):
                 for kind in ("health", "tickets"):
                     print(f"{label}: {kind}, {concurrency} client(s), {args.seconds:.0f} s…", flush=True)
-                    r = asyncio.run(drive(base, token, concurrency, args.seconds, kind))
+                    if args.client == "wrk":
+                        r = drive_wrk(base, token, concurrency, args.seconds, kind)
+                    else:
+                        r = asyncio.run(drive(base, token, concurrency, args.seconds, kind))
                     rows.append((label, concurrency, kind, r))
                     print(
                         f"  {r['per_second']:.0f}/s, p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, failures {r['failures']}"
@@ -144,7 +210,7 @@ def main() -> int:
                 admin.dispose()
     lines = [
         f"`make bench-ticketing` (`.venv/backend/bin/python benchmarks/ticketing_bench.py --seconds {args.seconds:.0f}`): "
-        f"backend with {args.workers} uvicorn workers; the load generator runs on the same machine.",
+        f"backend with {args.workers} uvicorn workers; the load generator ({args.client}) runs on the same machine.",
         "",
         "| database | clients | tickets/s | p50 ms | p95 ms | baseline GET /health/s | tickets/s ÷ baseline |",
         "|---|---|---|---|---|---|---|",

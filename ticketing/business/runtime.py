@@ -68,7 +68,9 @@ class Business:
         if cache_dir is None:
             return cls(config, train())
         # Training takes seconds; every process (and every uvicorn worker) reuses the same trained model.
-        inputs = repr((examples, sorted(kb_examples), sorted(to_category.items()), rules, sklearn.__version__))
+        # The key covers the classifier's code too: a model pickled by other code may lack what this code reads.
+        code = [f.read_bytes() for f in sorted((Path(__file__).parent.parent / "classification").glob("*.py"))]
+        inputs = repr((examples, sorted(kb_examples), sorted(to_category.items()), rules, sklearn.__version__, code))
         path = Path(cache_dir) / f"classifier-{hashlib.sha256(inputs.encode()).hexdigest()[:16]}.pickle"
         try:
             classifier = pickle.loads(path.read_bytes())

@@ -7,11 +7,12 @@ Queued tickets are claimed with FOR UPDATE SKIP LOCKED, so two sweeps never take
 
 from datetime import datetime
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ticketing.agents.models import Agent
 from ticketing.business.runtime import Business
+from ticketing.db import UTCDateTime
 from ticketing.routing.choice import AgentState, TicketNeeds, explain, rank, why_not
 from ticketing.tickets.models import Ticket, TicketEvent
 
@@ -33,6 +34,16 @@ AGENT_COLUMNS = (
     Agent.shift,
     Agent.vip_enabled,
     Agent.last_assigned_at,
+)
+
+
+_SELECT_AGENTS = select(*AGENT_COLUMNS).order_by(Agent.id)
+# Capacity is checked by the UPDATE itself, so two processes can never both take an agent's last slot.
+_agents = Agent.__table__
+_CLAIM_SLOT = (
+    update(_agents)
+    .where(_agents.c.id == bindparam("agent_id"), _agents.c.open_assigned < _agents.c.capacity)
+    .values(open_assigned=_agents.c.open_assigned + 1, last_assigned_at=bindparam("now", type_=UTCDateTime()))
 )
 
 
@@ -67,16 +78,13 @@ def needs_of(ticket: Ticket) -> TicketNeeds:
 
 def claim_agent(session: Session, needs: TicketNeeds, business: Business, now: datetime) -> tuple[Row | None, str]:
     """Take a slot of the best eligible agent; the agent's row (or None) and the reason, for the timeline."""
-    agents = [a for a in session.execute(select(*AGENT_COLUMNS).order_by(Agent.id)) if needs.team in a.teams]
+    session.flush()  # pending changes first: the statements below go straight to the connection
+    db = session.connection()
+    agents = [a for a in db.execute(_SELECT_AGENTS) if needs.team in a.teams]
     states = [agent_state(a, business, now) for a in agents]
     ranked = rank(states, needs)
     for position, state in enumerate(ranked):
-        claimed = session.execute(
-            update(Agent)
-            .where(Agent.id == state.id, Agent.open_assigned < Agent.capacity)
-            .values(open_assigned=Agent.open_assigned + 1, last_assigned_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        claimed = db.execute(_CLAIM_SLOT, {"agent_id": state.id, "now": now})
         if claimed.rowcount == 1:
             return next(a for a in agents if a.id == state.id), explain(state, needs, len(ranked) - 1 - position)
         # else someone else filled the last slot a moment ago: next best

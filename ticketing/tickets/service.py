@@ -3,7 +3,8 @@
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -39,24 +40,53 @@ def redact(text: str) -> str:
     return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
 
 
-def _find_customer(session: Session, customer_in, since: datetime) -> tuple[Customer | None, int]:
-    """The known customer with this email, external id or phone, and how many tickets they opened since `since`."""
-    clauses = []
-    if customer_in.email:
-        clauses.append(func.lower(Customer.email) == customer_in.email.lower())
-    if customer_in.external_id:
-        clauses.append(Customer.external_id == customer_in.external_id)
-    if customer_in.phone:
-        clauses.append(Customer.phone == customer_in.phone)
-    if not clauses:
-        return None, 0
+def _customer_query(by: tuple[str, ...]):
+    """SELECT the first customer matching any of the given identifiers, with their tickets since :since."""
+    match = {
+        "email": func.lower(Customer.email) == bindparam("email"),
+        "external_id": Customer.external_id == bindparam("external_id"),
+        "phone": Customer.phone == bindparam("phone"),
+    }
     recent = (
         select(func.count(Ticket.id))
-        .where(Ticket.customer_id == Customer.id, Ticket.created_at >= since)
+        .where(Ticket.customer_id == Customer.id, Ticket.created_at >= bindparam("since"))
         .scalar_subquery()
     )
-    row = session.execute(select(Customer, recent).where(or_(*clauses)).order_by(Customer.id).limit(1)).first()
-    return (row[0], row[1]) if row else (None, 0)
+    return select(*Customer.__table__.c, recent).where(or_(*(match[k] for k in by))).order_by(Customer.id).limit(1)
+
+
+# Built once per combination of identifiers: building a statement costs more than running it from the cache.
+_CUSTOMER_QUERIES = {
+    by: _customer_query(by)
+    for by in (
+        ("email",),
+        ("external_id",),
+        ("phone",),
+        ("email", "external_id"),
+        ("email", "phone"),
+        ("external_id", "phone"),
+        ("email", "external_id", "phone"),
+    )
+}
+
+
+def _find_customer(session: Session, customer_in, since: datetime) -> tuple[Customer | None, int]:
+    """The known customer with this email, external id or phone, and how many tickets they opened since `since`."""
+    given = {
+        "email": customer_in.email.lower() if customer_in.email else None,
+        "external_id": customer_in.external_id,
+        "phone": customer_in.phone,
+    }
+    by = tuple(k for k, v in given.items() if v)
+    if not by:
+        return None, 0
+    params = {k: given[k] for k in by} | {"since": since}
+    row = session.connection().execute(_CUSTOMER_QUERIES[by], params).first()
+    if row is None:
+        return None, 0
+    *fields, recent = row
+    # A detached object for the response; the rows are written with plain statements below.
+    return Customer(**dict(zip(Customer.__table__.c.keys(), fields, strict=True))), recent
 
 
 def _recent_tickets(session: Session, customer: Customer, since: datetime) -> int:
@@ -100,9 +130,10 @@ def create_ticket(
             language=c.language,
             consent=consent,
             created_at=now,
-        )
-    elif ticket_in.customer.plan == "vip":
+        )  # not added to the session: written below by one INSERT, without the unit of work's bookkeeping
+    elif ticket_in.customer.plan == "vip" and customer.plan != "vip":
         customer.plan = "vip"
+        session.connection().execute(update(Customer.__table__).where(Customer.id == customer.id).values(plan="vip"))
     language = (
         ticket_in.language
         or detect_language(ticket_in.description)
@@ -120,9 +151,8 @@ def create_ticket(
     needs = TicketNeeds(category.team, verdict.category, language, category.tier, vip)
     with session.no_autoflush:
         agent, assignment = routing.claim_agent(session, needs, business, now)
-    ticket = Ticket(
+    values = dict(
         idempotency_key=idempotency_key,
-        customer=customer,
         subject=ticket_in.subject,
         description=description,
         channel=ticket_in.channel,
@@ -136,6 +166,8 @@ def create_ticket(
         priority_reasons=reasons,
         team=category.team,
         tier=category.tier,
+        assignee_id=agent.id if agent else None,
+        queued_at=None if agent else now,
         conversation_id=ticket_in.conversation_id,
         order_number=ticket_in.order_number,
         consent=consent,
@@ -144,6 +176,7 @@ def create_ticket(
         created_at=now,
         updated_at=now,
         sla_policy=sla.policy,
+        sla_state="ok",
         first_response_due_at=sla.first_response_due_at,
         resolution_due_at=sla.resolution_due_at,
         first_response_warn_at=sla.first_response_warn_at,
@@ -152,10 +185,10 @@ def create_ticket(
     )
     how = "the bot's hint" if verdict.used_hint else f"the classifier ({verdict.confidence:.0%} sure)"
     timeline = [
-        ("created", actor, f"received on {ticket.channel} in {language}", {}),
+        ("created", actor, f"received on {ticket_in.channel} in {language}", {}),
         ("classified", "system", f"{verdict.category}/{verdict.subcategory} by {how}", {}),
         ("prioritised", "system", "; ".join(reasons), {"priority": priority}),
-        ("routed", "system", f"category {verdict.category} goes to team {ticket.team}", {}),
+        ("routed", "system", f"category {verdict.category} goes to team {category.team}", {}),
         (
             "sla_started",
             "system",
@@ -163,12 +196,19 @@ def create_ticket(
             {},
         ),
     ]
-    events = [{"kind": k, "actor": a, "reason": r, "data": d, "created_at": now} for k, a, r, d in timeline]
-    if assigned := routing.record_assignment(ticket, agent, assignment, "system:routing", now):
-        events.append({**assigned, "created_at": now})
-    session.add(ticket)
+    if agent:
+        data = {"assignee": agent.email, "team": category.team}
+        timeline.append(("assigned", "system:routing", assignment, data))
+    else:
+        timeline.append(("queued", "system:routing", assignment, {"team": category.team}))
+    db = session.connection()
     try:
-        session.flush()  # the customer and the ticket: the rest needs the ticket's id
+        # Plain INSERTs with RETURNING: the ORM's bookkeeping cost more than the statements themselves.
+        if customer.id is None:
+            row = {c: getattr(customer, c) for c in _CUSTOMER_COLUMNS}
+            customer.id = db.execute(_INSERT_CUSTOMER, row).scalar_one()
+        row = {_TICKET_COLUMNS[k]: v for k, v in values.items()} | {"customer_id": customer.id}
+        ticket_id = db.execute(_INSERT_TICKET, row).scalar_one()
     except IntegrityError:
         # Another request with the same idempotency key won the race: answer with its ticket (our claim is undone).
         session.rollback()
@@ -177,13 +217,19 @@ def create_ticket(
             raise
         return existing, False, _assignee_email(session, existing)
     # The timeline and the transcript go in one statement each, not one per row.
-    session.execute(insert(TicketEvent), [{**e, "ticket_id": ticket.id} for e in events])
+    db.execute(
+        insert(TicketEvent.__table__),
+        [
+            {"ticket_id": ticket_id, "kind": k, "actor": a, "reason": r, "data": d, "created_at": now}
+            for k, a, r, d in timeline
+        ],
+    )
     if ticket_in.transcript:
-        session.execute(
-            insert(Message),
+        db.execute(
+            insert(Message.__table__),
             [
                 {
-                    "ticket_id": ticket.id,
+                    "ticket_id": ticket_id,
                     "author": line.sender,
                     "body": line.text if consent else redact(line.text),
                     "source": "transcript",
@@ -193,7 +239,16 @@ def create_ticket(
             ],
         )
     session.commit()
+    # What the response shows, as the rows now hold it (a detached object: nothing more to write).
+    ticket = Ticket(id=ticket_id, customer_id=customer.id, **values)
+    ticket.customer = customer
     return ticket, True, agent.email if agent else None
+
+
+_CUSTOMER_COLUMNS = ("name", "email", "phone", "external_id", "plan", "language", "consent", "created_at")
+_INSERT_CUSTOMER = insert(Customer.__table__).returning(Customer.__table__.c.id)
+_INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
+_TICKET_COLUMNS = {a.key: a.columns[0].name for a in sa_inspect(Ticket).column_attrs}  # extra -> metadata
 
 
 def _assignee_email(session: Session, ticket: Ticket) -> str | None:
