@@ -12,6 +12,7 @@ Evaluation order (each rule is independent; the result is capped at the top leve
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ticketing.classification.text import fold
 
@@ -66,8 +67,13 @@ _NEGATION_BEFORE = re.compile(
 )
 
 
+@lru_cache(maxsize=256)
 def first_match(phrases: tuple[str, ...], text: str) -> str | None:
-    """The first phrase of the list the text says, not counting one that comes right after a negation."""
+    """The first phrase of the list the text says, not counting one that comes right after a negation.
+
+    Remembered for recent texts: a new ticket asks the same three lists once for the classifier's features and
+    once for its priority.
+    """
     pattern = _compiled(phrases)
     if pattern is None:
         return None
