@@ -158,3 +158,8 @@ def test_an_account_takeover_told_in_plain_words_is_fraud(text):
 )
 def test_colloquial_anger_is_an_angry_tone(text):
     assert "negative_tone" in rule_names(decide(text)[1])
+
+
+def test_someone_taking_over_the_account_is_fraud():
+    # The English for "tomaron control de mi cuenta", missing from the English list.
+    assert decide("Someone took over my account and bought 3 laptops", category="account_access")[0] == "urgent"
