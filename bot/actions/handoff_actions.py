@@ -44,7 +44,22 @@ class ActionRelayToTicket(Action):
             log.warning("relay refused: %s", exc)
             dispatcher.utter_message(text=say(language, "relay_closed"))
             return [SlotSet("handoff", False)]
+        if not _relayed_since_handoff(tracker):
+            # The first message of the handoff is acknowledged, so the customer knows it reached a person; the
+            # rest go quietly, like a chat with a person would.
+            number = tracker.get_slot("ticket_number") or ""
+            dispatcher.utter_message(text=say(language, "relay_received", ticket=number))
         return []
+
+
+def _relayed_since_handoff(tracker: Tracker) -> bool:
+    """Whether a customer message was already passed to the ticket in this handoff."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_relay_to_ticket":
+            return True
+        if event.get("event") == "slot" and event.get("name") == "handoff" and event.get("value"):
+            return False
+    return False
 
 
 class ActionDeliverAgentReply(Action):

@@ -33,11 +33,26 @@ def test_a_message_during_the_handoff_lands_on_the_ticket(actions_env, backend_u
     ActionRelayToTicket().run(
         dispatcher, tracker("ya probé con otro cable HDMI", "inform", slots, sender="relay-1"), {}
     )
-    assert dispatcher.messages == []  # the bot stays out of the way
+    # The first message is acknowledged with the ticket number, so the customer knows it reached a person.
+    assert [slots["ticket_number"] in m["text"] for m in dispatcher.messages] == [True]
+    history = [
+        {"event": "slot", "name": "handoff", "value": True},
+        {"event": "user", "text": "ya probé con otro cable HDMI"},
+        {"event": "action", "name": "action_relay_to_ticket"},
+        {"event": "user", "text": "y también reinicié el televisor"},
+    ]
+    second = CollectingDispatcher()
+    ActionRelayToTicket().run(
+        second, tracker("y también reinicié el televisor", "inform", slots, sender="relay-1", events=history), {}
+    )
+    assert second.messages == []  # after that the bot stays out of the way
     ticket = requests.get(
         f"{backend_url}/api/v1/tickets/{int(slots['ticket_id'])}", headers={"Authorization": f"Bearer {TOKEN}"}
     ).json()
-    assert [m["body"] for m in ticket["messages"] if m["source"] == "live"] == ["ya probé con otro cable HDMI"]
+    assert [m["body"] for m in ticket["messages"] if m["source"] == "live"] == [
+        "ya probé con otro cable HDMI",
+        "y también reinicié el televisor",
+    ]
 
 
 def test_the_agent_reply_is_said_with_the_agent_name():
