@@ -53,15 +53,23 @@ def test_classifier_follows_the_labelling_rule_on_clear_cases(business, text, ca
     assert business.classifier.classify(text).category == category
 
 
-def test_classifier_classifies_a_ticket_in_well_under_a_few_milliseconds(business):
+def test_classifier_classifies_a_ticket_faster_than_scikit_learns_checked_path(business):
+    # Relative, so a busy machine does not fail it: about 0.5 ms a ticket against ~4 ms through predict_proba.
     classifier = business.classifier
-    texts = [r["text"] for r in read_rows(LABELLED_TICKETS)[:200]]
-    classifier.classify(texts[0])
-    start = time.perf_counter()
-    for text in texts:
-        classifier.classify(text)
-    # About 0.5 ms on a laptop; the bound only catches a return to scikit-learn's checked path (~4 ms).
-    assert (time.perf_counter() - start) / len(texts) < 0.003
+    texts = [r["text"] for r in read_rows(LABELLED_TICKETS)[:50]]
+
+    def best_of_three(run) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            for text in texts:
+                run(text)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    fast = best_of_three(classifier.classify)
+    checked = best_of_three(lambda text: classifier._category_model.predict_proba(classifier._vectorise([text])))
+    assert fast < checked / 2
 
 
 def test_labelled_and_fresh_tickets_are_valid_rows_and_never_share_a_text(business):
