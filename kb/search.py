@@ -29,6 +29,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
 from kb.articles import Article, article_files, load_articles
+from kb.linear import FastLinear
 from kb.text import fold, terms, tokens
 
 # Calibrated on eval/kb_dev.yml (make eval-kb); see docs/kb.md.
@@ -312,6 +313,18 @@ class _LanguageIndex:
             self._by_initial.setdefault(term[0], []).append(term)
         learned = 1 < len(articles) <= LEARNED_MAX_ARTICLES
         self.ranker = _train_ranker(articles, self.synonyms) if learned else None
+        self._rank_one = self._fast_ranker()
+
+    def _fast_ranker(self):
+        """One question's article probabilities, without scikit-learn's per-call input checks (kb/linear.py)."""
+        if self.ranker is None:
+            return None
+        vectorisers = [v for _, v in self.ranker.named_steps["features"].transformer_list]
+        try:
+            fast = FastLinear(vectorisers, [self.ranker.named_steps["model"]], lambda _text: [])
+        except ValueError:  # two articles: a binary model, left to scikit-learn
+            return lambda query: self.ranker.predict_proba([query])[0]
+        return lambda query: fast.probabilities(query)[0]
 
     def correct(self, query_terms: list[str]) -> list[str]:
         """Replace a term we have never seen by the closest known one (one edit, two for long words)."""
@@ -382,7 +395,7 @@ class _LanguageIndex:
         """Per article: the ranking score (in [0, 1]) and the coverage; per passage: its similarity."""
         f = self.features(query, meaning, named_product)
         if self.ranker is not None:
-            ranking = self.ranker.predict_proba([query])[0]
+            ranking = self._rank_one(query)
         else:
             ranking = sum(RETRIEVAL_WEIGHTS[name] * f[name] for name in RETRIEVAL_WEIGHTS)
         return ranking, f["coverage"], f["passage_score"]

@@ -134,3 +134,18 @@ def test_a_watched_folder_answers_a_new_article_within_two_seconds(tmp_path):
             break
         time.sleep(0.05)
     assert decision.best.article.id == "antarctica-shipping"
+
+
+def test_the_ranker_gives_each_question_exactly_the_probabilities_scikit_learn_would():
+    import numpy as np
+
+    kb = KnowledgeBase(REPO_ROOT / "kb_articles")
+    kb.decide("hola", "es")  # loads the folder
+    questions = {
+        "es": ["cuanto demora el despacho a temuco", "olvide mi clave", "", "🙂", "zzzz qqq", "a" * 3000],
+        "en": ["how long is shipping to temuco", "forgot my password", "refund status??", "<b>hi</b>"],
+    }
+    for language, texts in questions.items():
+        index = kb._indexes[language]
+        fast = np.array([index._rank_one(t) for t in texts])
+        np.testing.assert_allclose(fast, index.ranker.predict_proba(texts), rtol=0, atol=1e-9)

@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
-from ticketing.classification.linear import FastLinear
+from kb.linear import FastLinear
 from ticketing.classification.text import fold
 
 # Below this confidence the text is ambiguous and the bot's category hint, when given, decides.

@@ -2,7 +2,7 @@
 
 scikit-learn validates its input on every call: for a single ticket that was 3.5 ms, nearly all of it checks, the
 largest share of the cost of creating a ticket. This computes the same numbers from the fitted vocabularies, idf
-weights and coefficients in a fraction of that; tests/ticketing/test_classifier.py holds it to scikit-learn's own
+weights and coefficients in a fraction of that; tests/ticketing/test_fast_inference.py holds it to scikit-learn's own
 probabilities.
 """
 
