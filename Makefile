@@ -88,7 +88,7 @@ eval-tickets: $(BACKEND)/.installed
 bench: bench-ticketing bench-kb bench-bot
 
 bench-ticketing: $(BACKEND)/.installed
-	cd benchmarks && ../$(PY) ticketing_bench.py
+	cd benchmarks && ../$(PY) ticketing_bench.py --workers 2
 
 bench-kb: $(BACKEND)/.installed
 	cd benchmarks && ../$(PY) kb_bench.py
