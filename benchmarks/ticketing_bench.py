@@ -12,8 +12,8 @@ import os
 import secrets
 import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 import uuid
 
