@@ -105,6 +105,8 @@ class Lexicon:
     handoff: dict[str, list[re.Pattern]]  # language -> patterns on the folded question
     # language -> words added to a question that names a product and nothing else ("tienen la play 5?")
     only_a_product: dict[str, str] = field(default_factory=dict)
+    # language -> patterns of a question about another company's purchase or site ("un pedido de paris.cl")
+    elsewhere: dict[str, list[re.Pattern]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> "Lexicon":
@@ -126,7 +128,11 @@ def load_lexicon(path: Path) -> tuple[Lexicon, list[str]]:
         for language, cues in (raw.get("handoff") or {}).items():
             handoff[language] = [_cue_pattern(str(cue)) for cue in cues]
         only = {language: str(words) for language, words in (raw.get("only_a_product") or {}).items()}
-        return Lexicon(products, handoff, only), []
+        elsewhere = {
+            language: [_cue_pattern(str(cue)) for cue in cues]
+            for language, cues in (raw.get("elsewhere") or {}).items()
+        }
+        return Lexicon(products, handoff, only, elsewhere), []
     except (yaml.YAMLError, AttributeError, TypeError, re.error) as exc:
         return Lexicon.empty(), [f"{path}: ignored, not products/handoff lists per language: {exc}"]
 
@@ -139,13 +145,23 @@ def _cue_pattern(cue: str) -> re.Pattern:
     return re.compile(r"\b" + re.escape(words).replace(r"\ ", r"\s+") + r"\b")
 
 
-def needs_person(query: str, lexicon: Lexicon, language: str) -> bool:
-    """A report of fraud or account takeover: never answered with an FAQ article."""
+def _matches(query: str, cues_by_language: dict[str, list[re.Pattern]], language: str) -> bool:
+    """Whether the folded question matches a cue of its language or, failing that, of the other."""
     text = " ".join(tokens(query))
-    cues = lexicon.handoff.get(language, []) + [
-        p for other, ps in lexicon.handoff.items() if other != language for p in ps
+    cues = cues_by_language.get(language, []) + [
+        p for other, ps in cues_by_language.items() if other != language for p in ps
     ]
     return any(p.search(text) for p in cues)
+
+
+def needs_person(query: str, lexicon: Lexicon, language: str) -> bool:
+    """A report of fraud or account takeover: never answered with an FAQ article."""
+    return _matches(query, lexicon.handoff, language)
+
+
+def about_elsewhere(query: str, lexicon: Lexicon, language: str) -> bool:
+    """A question about a purchase, site or card from another company: no article of ours answers it."""
+    return _matches(query, lexicon.elsewhere, language)
 
 
 _BY_FIRST_WORD: dict[int, tuple[dict, dict[str, list[tuple[list[str], list[str]]]]]] = {}
@@ -524,6 +540,8 @@ class KnowledgeBase:
         """Answer with the top article, suggest the closest few, or decline: the calibrated thresholds decide."""
         if needs_person(query, self.lexicon, language):
             return Decision("decline", [], language, reason="handoff")
+        if about_elsewhere(query, self.lexicon, language):
+            return Decision("decline", [], language, reason="elsewhere")
         hits, confidence, coverage = self._search(query, language, limit=3)
         if not hits or coverage < MIN_COVERAGE:
             return Decision("decline", hits, language)

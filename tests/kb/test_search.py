@@ -70,6 +70,27 @@ def test_fraud_and_account_takeover_go_to_a_person_not_to_an_article(question, l
     assert decision.hits == []
 
 
+@pytest.mark.parametrize(
+    "question, language",
+    [
+        ("quiero devolver algo que pedí en mercadolibre", "es"),
+        ("lo compré en otro lado, me lo reciben en garantía?", "es"),
+        ("my card was declined on another website, why", "en"),
+        ("can i return a phone i bought elsewhere", "en"),
+    ],
+)
+def test_a_purchase_or_site_of_another_company_is_declined_without_an_article(question, language):
+    decision = KB.decide(question, language)
+    assert decision.action == "decline"
+    assert decision.reason == "elsewhere"
+    assert decision.hits == []
+
+
+def test_delivered_elsewhere_and_store_cards_are_still_ours():
+    assert KB.decide("the courier left my parcel somewhere else", "en").reason == ""
+    assert KB.decide("aceptan tarjeta ripley?", "es").best.article.id == "payment-methods"
+
+
 def test_a_forgotten_password_is_still_an_faq():
     assert KB.decide("no me acuerdo de la clave de mi cuenta", "es").reason == ""
     assert KB.decide("olvidé mi clave, cómo la cambio", "es").best.article.id == "reset-password"
