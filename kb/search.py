@@ -107,6 +107,8 @@ class Lexicon:
     only_a_product: dict[str, str] = field(default_factory=dict)
     # language -> patterns of a question about another company's purchase or site ("un pedido de paris.cl")
     elsewhere: dict[str, list[re.Pattern]] = field(default_factory=dict)
+    # language -> patterns of a service the store does not offer (trade-ins, wholesale, franchises, jobs)
+    not_offered: dict[str, list[re.Pattern]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> "Lexicon":
@@ -132,7 +134,11 @@ def load_lexicon(path: Path) -> tuple[Lexicon, list[str]]:
             language: [_cue_pattern(str(cue)) for cue in cues]
             for language, cues in (raw.get("elsewhere") or {}).items()
         }
-        return Lexicon(products, handoff, only, elsewhere), []
+        not_offered = {
+            language: [_cue_pattern(str(cue)) for cue in cues]
+            for language, cues in (raw.get("not_offered") or {}).items()
+        }
+        return Lexicon(products, handoff, only, elsewhere, not_offered), []
     except (yaml.YAMLError, AttributeError, TypeError, re.error) as exc:
         return Lexicon.empty(), [f"{path}: ignored, not products/handoff lists per language: {exc}"]
 
@@ -542,6 +548,8 @@ class KnowledgeBase:
             return Decision("decline", [], language, reason="handoff")
         if about_elsewhere(query, self.lexicon, language):
             return Decision("decline", [], language, reason="elsewhere")
+        if _matches(query, self.lexicon.not_offered, language):
+            return Decision("decline", [], language, reason="not_offered")
         hits, confidence, coverage = self._search(query, language, limit=3)
         if not hits or coverage < MIN_COVERAGE:
             return Decision("decline", hits, language)

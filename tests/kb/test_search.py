@@ -91,6 +91,25 @@ def test_delivered_elsewhere_and_store_cards_are_still_ours():
     assert KB.decide("aceptan tarjeta ripley?", "es").best.article.id == "payment-methods"
 
 
+@pytest.mark.parametrize(
+    "question, language",
+    [
+        ("reciben mi celular viejo en parte de pago?", "es"),
+        ("quiero trabajar en condor, donde mando el cv", "es"),
+        ("do you do wholesale prices for schools", "en"),
+        ("are you hiring?", "en"),
+    ],
+)
+def test_a_service_the_store_does_not_offer_is_declined(question, language):
+    decision = KB.decide(question, language)
+    assert (decision.action, decision.reason, decision.hits) == ("decline", "not_offered", [])
+
+
+def test_coupons_points_and_gift_cards_as_part_payment_are_still_answered():
+    assert KB.decide("cuanto me dan de descuento con el cupon", "es").best.article.id == "discount-coupons"
+    assert KB.decide("puedo usar la gift card como parte de pago", "es").best.article.id == "gift-cards"
+
+
 def test_a_forgotten_password_is_still_an_faq():
     assert KB.decide("no me acuerdo de la clave de mi cuenta", "es").reason == ""
     assert KB.decide("olvidé mi clave, cómo la cambio", "es").best.article.id == "reset-password"
