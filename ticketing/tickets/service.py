@@ -216,30 +216,24 @@ def create_ticket(
         if existing is None:
             raise
         return existing, False, _assignee_email(session, existing)
-    # The timeline and the transcript go in one multi-row INSERT each (an executemany is a pipeline: 3 waits).
-    db.execute(
-        insert(TicketEvent.__table__).values(
-            [
-                {"ticket_id": ticket_id, "kind": k, "actor": a, "reason": r, "data": d, "created_at": now}
-                for k, a, r, d in timeline
-            ]
-        )
-    )
+    # The timeline and the transcript: one statement each, not one per row.
+    events = [
+        {"ticket_id": ticket_id, "kind": k, "actor": a, "reason": r, "data": d, "created_at": now}
+        for k, a, r, d in timeline
+    ]
+    db.execute(_INSERT_EVENTS, events)
     if ticket_in.transcript:
-        db.execute(
-            insert(Message.__table__).values(
-                [
-                    {
-                        "ticket_id": ticket_id,
-                        "author": line.sender,
-                        "body": line.text if consent else redact(line.text),
-                        "source": "transcript",
-                        "created_at": line.timestamp,
-                    }
-                    for line in ticket_in.transcript
-                ]
-            )
-        )
+        lines = [
+            {
+                "ticket_id": ticket_id,
+                "author": line.sender,
+                "body": line.text if consent else redact(line.text),
+                "source": "transcript",
+                "created_at": line.timestamp,
+            }
+            for line in ticket_in.transcript
+        ]
+        db.execute(_INSERT_MESSAGES, lines)
     session.commit()
     # What the response shows, as the rows now hold it (a detached object: nothing more to write).
     ticket = Ticket(id=ticket_id, customer_id=customer.id, **values)
@@ -247,6 +241,11 @@ def create_ticket(
     return ticket, True, agent.email if agent else None
 
 
+# With RETURNING, a list of rows goes out as one multi-row INSERT (SQLAlchemy's "insertmanyvalues"), from a
+# statement compiled once; without it psycopg runs an executemany as a pipeline (3 waits), and a .values([...])
+# statement is compiled anew each time.
+_INSERT_EVENTS = insert(TicketEvent.__table__).returning(TicketEvent.__table__.c.id)
+_INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id)
 _CUSTOMER_COLUMNS = ("name", "email", "phone", "external_id", "plan", "language", "consent", "created_at")
 _INSERT_CUSTOMER = insert(Customer.__table__).returning(Customer.__table__.c.id)
 _INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
