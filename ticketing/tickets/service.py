@@ -52,7 +52,9 @@ def _customer_query(by: tuple[str, ...]):
         .where(Ticket.customer_id == Customer.id, Ticket.created_at >= bindparam("since"))
         .scalar_subquery()
     )
-    return select(*Customer.__table__.c, recent).where(or_(*(match[k] for k in by))).order_by(Customer.id).limit(1)
+    # No ORDER BY id LIMIT 1: PostgreSQL may then walk the primary key and filter, the whole table for a new customer.
+    # The matches are few (usually one); the oldest is picked in Python.
+    return select(*Customer.__table__.c, recent).where(or_(*(match[k] for k in by))).limit(20)
 
 
 # Built once per combination of identifiers: building a statement costs more than running it from the cache.
@@ -81,9 +83,10 @@ def _find_customer(session: Session, customer_in, since: datetime) -> tuple[Cust
     if not by:
         return None, 0
     params = {k: given[k] for k in by} | {"since": since}
-    row = session.connection().execute(_CUSTOMER_QUERIES[by], params).first()
-    if row is None:
+    rows = session.connection().execute(_CUSTOMER_QUERIES[by], params).all()
+    if not rows:
         return None, 0
+    row = min(rows, key=lambda r: r.id)
     *fields, recent = row
     # A detached object for the response; the rows are written with plain statements below.
     return Customer(**dict(zip(Customer.__table__.c.keys(), fields, strict=True))), recent
