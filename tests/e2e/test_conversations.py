@@ -36,3 +36,17 @@ def test_a_cancelled_form_creates_no_ticket(customer, api):
     customer.say(email)
     assert "nada" in texts(customer.say("cancelar"))
     assert api.get("/api/v1/tickets", params={"customer_email": email}).json()["items"] == []
+
+
+def test_a_fraud_report_skips_the_articles_and_ends_in_an_urgent_ticket_with_the_customers_words(customer, api):
+    report = "me robaron la clave y alguien compró con mi cuenta!!"
+    first = texts(customer.say(report))
+    assert "persona" in first and "nombre" in first  # no article: straight to the form
+    email = f"rosa.{uuid.uuid4().hex[:6]}@example.com"
+    customer.say("Rosa Díaz")
+    customer.say(email)
+    assert "autorizas" in texts(customer.say("omitir"))  # the order number skipped; the description is not asked
+    assert "Tu ticket es el T-" in texts(customer.say("sí"))
+    (ticket,) = api.get("/api/v1/tickets", params={"customer_email": email}).json()["items"]
+    assert ticket["description"] == report
+    assert ticket["priority"] == "urgent"
