@@ -122,3 +122,26 @@ def test_health_and_openapi_are_published(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/tickets" in paths
     assert client.get("/docs").status_code == 200
+
+
+def test_a_returning_customer_is_recognised_whatever_the_capitals_and_a_vip_plan_sticks(client):
+    customer = {"name": "Tomás Ríos", "email": "Tomas.Rios@Example.com"}
+    first = client.post("/api/v1/tickets", json=new_ticket(customer=customer), headers=AUTH).json()
+    again = {**customer, "email": "tomas.rios@example.com", "plan": "vip"}
+    second = client.post("/api/v1/tickets", json=new_ticket(customer=again), headers=AUTH).json()
+    assert any(r.startswith("repeat_contact: 1 other ticket") for r in second["priority_reasons"])
+    assert any(r.startswith("vip:") for r in second["priority_reasons"])
+    third = client.post("/api/v1/tickets", json=new_ticket(customer=customer), headers=AUTH).json()
+    assert third["customer"]["plan"] == "vip"  # the plan stayed with the customer
+    assert third["sla"]["policy"].endswith("(VIP)")
+    found = client.get("/api/v1/tickets", params={"customer_email": "TOMAS.RIOS@example.com"}, headers=AUTH).json()
+    assert sorted(t["id"] for t in found["items"]) == sorted(t["id"] for t in (first, second, third))
+
+
+def test_a_ticket_is_found_by_its_number_and_a_malformed_number_is_a_404(client):
+    created = client.post("/api/v1/tickets", json=new_ticket(), headers=AUTH).json()
+    by_number = client.get(f"/api/v1/tickets/by-number/{created['number'].lower()}", headers=AUTH)
+    assert by_number.status_code == 200 and by_number.json()["id"] == created["id"]
+    for bad in ("T-", "X-000001", "T-99999999", "T-1; DROP TABLE ticket"):
+        response = client.get(f"/api/v1/tickets/by-number/{bad}", headers=AUTH)
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
