@@ -15,6 +15,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bot")]
 
 from rasa.core.agent import Agent  # noqa: E402
 
+from actions.kb_actions import UNSURE_REQUEST  # noqa: E402
 from kb.evaluate import load_cases  # noqa: E402
 from kb.search import KnowledgeBase  # noqa: E402
 
@@ -23,6 +24,9 @@ TO_KB = (
     if len(sys.argv) > 1 and not sys.argv[1].startswith("--")
     else {"faq", "nlu_fallback", "inform", "complain", "out_of_scope", "chitchat", "greet", "affirm", "deny", "cancel"}
 )
+
+
+UNSURE_TO_KB = {"request_human", "open_ticket", "ticket_status"}
 
 
 async def main() -> int:
@@ -34,11 +38,13 @@ async def main() -> int:
         parsed = await agent.parse_message(case.text)
         intent = parsed["intent"]["name"]
         answer = None
-        if intent in TO_KB:
+        # As the actions do: a request to act that NLU is unsure of is tried against the KB first.
+        unsure = intent in UNSURE_TO_KB and parsed["intent"]["confidence"] < UNSURE_REQUEST
+        if intent in TO_KB or unsure:
             decision = kb.decide(case.text, case.language)
             answer = decision.best.article.id if decision.action == "answer" else None
         c = stats.setdefault(case.language, Counter())
-        if case.expected and intent not in TO_KB:
+        if case.expected and intent not in TO_KB and not unsure:
             c[f"routed:{intent}"] += 1
             if "--verbose" in sys.argv:
                 print(f"  routed to {intent}: {case.text}")

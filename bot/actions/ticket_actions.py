@@ -6,11 +6,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.kb_actions import answer_with_article, article_for_an_unsure_request
 from actions.texts import language_of, say, status_word, team_name, when
 from actions.ticketing_client import TicketingRejected, TicketingUnavailable, TicketNotFound
 from actions.validators import (
@@ -58,6 +59,11 @@ class ActionStartTicket(Action):
         return "action_start_ticket"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if _intent(tracker) in ("request_human", "open_ticket") and (hit := article_for_an_unsure_request(tracker)):
+            # A question that only looked like a request ("support hrs pls"): its answer, and no form for now.
+            question = (tracker.latest_message.get("text") or "").strip()
+            answer = answer_with_article(dispatcher, question, _language(tracker), hit)
+            return [*answer, FollowupAction("action_listen")]
         events: list[EventType] = []
         if not tracker.get_slot("issue_description"):
             intent = _intent(tracker)
@@ -260,6 +266,9 @@ class ActionTicketStatus(Action):
         found = _TICKET_NUMBER.search(text)
         number = f"T-{found.group(1)}" if found else tracker.get_slot("ticket_number")
         if not number:
+            if hit := article_for_an_unsure_request(tracker):
+                # "en q parte va mi paquete?": an order, not a ticket; the KB knows how to follow it.
+                return answer_with_article(dispatcher, text.strip(), language, hit)
             dispatcher.utter_message(text=say(language, "status_need_number"))
             return []
         try:

@@ -59,3 +59,39 @@ def test_a_fraud_report_goes_straight_to_the_ticket_form_with_the_customers_word
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["issue_description"] == question
     assert {"event": "followup", "timestamp": None, "name": "ticket_form"} in events
+
+
+def _unsure(text: str, intent: str, confidence: float, slots: dict | None = None):
+    t = tracker(text, intent, {"language": "en", **(slots or {})})
+    t.latest_message["intent"]["confidence"] = confidence
+    return t
+
+
+def test_a_question_nlu_half_took_for_a_request_for_a_person_gets_its_article_and_no_form(actions_env):
+    from rasa_sdk.events import FollowupAction
+
+    from actions.ticket_actions import ActionStartTicket
+
+    dispatcher = CollectingDispatcher()
+    events = ActionStartTicket().run(dispatcher, _unsure("support hrs pls", "request_human", 0.39), {})
+    assert [m["custom"]["kb_article"]["id"] for m in dispatcher.messages if m.get("custom")] == ["business-hours"]
+    assert FollowupAction("action_listen") in events
+
+
+def test_a_clear_request_for_a_person_is_never_answered_with_an_article(actions_env):
+    from actions.ticket_actions import ActionStartTicket
+
+    for text, confidence in [("I want to talk to a person", 0.97), ("support hrs pls", 0.8), ("/request_human", 0.3)]:
+        dispatcher = CollectingDispatcher()
+        events = ActionStartTicket().run(dispatcher, _unsure(text, "request_human", confidence), {})
+        assert dispatcher.messages == []
+        assert not any(e.get("event") == "followup" for e in events)
+
+
+def test_an_order_question_taken_for_a_ticket_status_gets_the_tracking_article(actions_env):
+    from actions.ticket_actions import ActionTicketStatus
+
+    dispatcher = CollectingDispatcher()
+    t = _unsure("en q parte va mi paquete? lo despacharon ayer", "ticket_status", 0.54, {"language": "es"})
+    ActionTicketStatus().run(dispatcher, t, {})
+    assert [m["custom"]["kb_article"]["id"] for m in dispatcher.messages if m.get("custom")] == ["order-tracking"]
