@@ -215,6 +215,8 @@ def create_ticket(
     except IntegrityError:
         # Another request with the same idempotency key won the race: answer with its ticket (our claim is undone).
         session.rollback()
+        if not idempotency_key:
+            raise  # not a race on the key (without a key, "== None" would match any keyless ticket)
         existing = session.scalars(select(Ticket).where(Ticket.idempotency_key == idempotency_key)).first()
         if existing is None:
             raise
