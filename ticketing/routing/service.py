@@ -92,21 +92,23 @@ def claim_agent(session: Session, needs: TicketNeeds, business: Business, now: d
     return None, "no eligible agent: " + (blockers or "the team has no agents")
 
 
+def assignment_event(agent: Row | None, reason: str, actor: str, team: str) -> dict:
+    """The timeline event of an assignment (agent given) or of joining the team's queue."""
+    if agent is not None:
+        return {"kind": "assigned", "actor": actor, "reason": reason, "data": {"assignee": agent.email, "team": team}}
+    return {"kind": "queued", "actor": actor, "reason": reason, "data": {"team": team}}
+
+
 def record_assignment(ticket: Ticket, agent: Row | None, reason: str, actor: str, now: datetime) -> dict | None:
     """Give the ticket to the claimed agent, or put it in its team's queue (once); the timeline event to write."""
     if agent is not None:
         ticket.assignee_id = agent.id
         ticket.queued_at = None
-        return {
-            "kind": "assigned",
-            "actor": actor,
-            "reason": reason,
-            "data": {"assignee": agent.email, "team": ticket.team},
-        }
-    if ticket.queued_at is None:
+    elif ticket.queued_at is None:
         ticket.queued_at = now
-        return {"kind": "queued", "actor": actor, "reason": reason, "data": {"team": ticket.team}}
-    return None
+    else:
+        return None  # already waiting in the queue: nothing new to record
+    return assignment_event(agent, reason, actor, ticket.team)
 
 
 def try_assign(session: Session, ticket: Ticket, business: Business, now: datetime, actor: str) -> Row | None:

@@ -199,11 +199,8 @@ def create_ticket(
             {},
         ),
     ]
-    if agent:
-        data = {"assignee": agent.email, "team": category.team}
-        timeline.append(("assigned", "system:routing", assignment, data))
-    else:
-        timeline.append(("queued", "system:routing", assignment, {"team": category.team}))
+    assigned = routing.assignment_event(agent, assignment, "system:routing", category.team)
+    timeline.append((assigned["kind"], assigned["actor"], assigned["reason"], assigned["data"]))
     db = session.connection()
     try:
         # Plain INSERTs with RETURNING: the ORM's bookkeeping cost more than the statements themselves.
