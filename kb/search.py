@@ -65,8 +65,8 @@ class Decision:
     action: str  # "answer" | "suggest" | "decline"
     hits: list[Hit]
     language: str
-    # "handoff": the customer reports fraud or someone else using their account; a person must take it, so the
-    # bot declines without an article even when one looks close (docs/kb.md).
+    # Why a decline has no article even when one looks close (decline_reason): "handoff" (fraud or account
+    # takeover: the bot opens the ticket form at once), "elsewhere", "not_offered"; "" otherwise (docs/kb.md).
     reason: str = ""
 
     @property
@@ -151,46 +151,40 @@ def _cue_pattern(cue: str) -> re.Pattern:
     return re.compile(r"\b" + re.escape(words).replace(r"\ ", r"\s+") + r"\b")
 
 
-def _matches(query: str, cues_by_language: dict[str, list[re.Pattern]], language: str) -> bool:
-    """Whether the folded question matches a cue of its language or, failing that, of the other."""
+def decline_reason(query: str, lexicon: Lexicon, language: str) -> str:
+    """Why no article may answer the question, from the lexicon's cues (its language's first, then the other's):
+    "handoff" (fraud or account takeover: a person must take it), "elsewhere" (another company's purchase or site),
+    "not_offered" (a service the store does not offer); "" when none applies."""
     text = " ".join(tokens(query))
-    cues = cues_by_language.get(language, []) + [
-        p for other, ps in cues_by_language.items() if other != language for p in ps
-    ]
-    return any(p.search(text) for p in cues)
+    for reason, cues_by_language in (
+        ("handoff", lexicon.handoff),
+        ("elsewhere", lexicon.elsewhere),
+        ("not_offered", lexicon.not_offered),
+    ):
+        cues = cues_by_language.get(language, []) + [
+            p for other, ps in cues_by_language.items() if other != language for p in ps
+        ]
+        if any(p.search(text) for p in cues):
+            return reason
+    return ""
 
 
-def needs_person(query: str, lexicon: Lexicon, language: str) -> bool:
-    """A report of fraud or account takeover: never answered with an FAQ article."""
-    return _matches(query, lexicon.handoff, language)
-
-
-def about_elsewhere(query: str, lexicon: Lexicon, language: str) -> bool:
-    """A question about a purchase, site or card from another company: no article of ours answers it."""
-    return _matches(query, lexicon.elsewhere, language)
-
-
-_BY_FIRST_WORD: dict[int, tuple[dict, dict[str, list[tuple[list[str], list[str]]]]]] = {}
-
-
-def _synonyms_by_first_word(synonyms: dict[str, list[str]]) -> dict[str, list[tuple[list[str], list[str]]]]:
-    """The synonym keys grouped by their first word, so a query looks up only its own words (cached per mapping)."""
-    cached = _BY_FIRST_WORD.get(id(synonyms))
-    if cached is None or cached[0] is not synonyms:
-        index: dict[str, list[tuple[list[str], list[str]]]] = {}
-        for key, values in synonyms.items():
-            key_words = key.split()
-            if key_words:
-                index.setdefault(key_words[0], []).append((key_words, values))
-        cached = (synonyms, index)
-        if len(_BY_FIRST_WORD) > 16:
-            _BY_FIRST_WORD.clear()
-        _BY_FIRST_WORD[id(synonyms)] = cached
-    return cached[1]
+def synonyms_by_first_word(synonyms: dict[str, list[str]]) -> dict[str, list[tuple[list[str], list[str]]]]:
+    """The synonym keys grouped by their first word, so a query looks up only its own words."""
+    index: dict[str, list[tuple[list[str], list[str]]]] = {}
+    for key, values in synonyms.items():
+        key_words = key.split()
+        if key_words:
+            index.setdefault(key_words[0], []).append((key_words, values))
+    return index
 
 
 def concepts(
-    query: str, language: str, synonyms: dict[str, list[str]], products: frozenset[str], known: set[str]
+    query: str,
+    language: str,
+    by_first: dict[str, list[tuple[list[str], list[str]]]],
+    products: frozenset[str],
+    known: set[str],
 ) -> tuple[list[set[str]], bool]:
     """The question's meaningful terms for coverage, each a set of alternative stems; and whether it names a product.
 
@@ -199,8 +193,7 @@ def concepts(
     it: they neither count for nor against an article.
     """
     words = tokens(query)
-    extra: dict[int, list[str]] = {}  # word position -> the synonyms it also stands for
-    by_first = _synonyms_by_first_word(synonyms)
+    extra: dict[int, list[str]] = {}  # word position -> the synonyms it also stands for (by_first: see above)
     for i, word in enumerate(words):
         for key_words, values in by_first.get(word, ()):
             if words[i : i + len(key_words)] == key_words:
@@ -308,6 +301,7 @@ class _LanguageIndex:
         self.language = language
         self.articles = articles
         self.synonyms = synonyms or {}
+        self.synonyms_by_first_word = synonyms_by_first_word(self.synonyms)
         passages: list[tuple[int, str, str]] = []  # (article index, kind, text)
         for i, a in enumerate(articles):
             passages.append((i, "title", a.title))
@@ -520,9 +514,8 @@ class KnowledgeBase:
             return [], 0.0, 0.0
         query = query[:1000]
         synonyms = self.synonyms.get(index.language, {})
-        meaning, named_product = concepts(
-            query, index.language, synonyms, self.lexicon.products.get(index.language, frozenset()), index._known
-        )
+        products = self.lexicon.products.get(index.language, frozenset())
+        meaning, named_product = concepts(query, index.language, index.synonyms_by_first_word, products, index._known)
         if named_product and not meaning:
             query += " " + self.lexicon.only_a_product.get(index.language, "")
         ranking, coverage, passage_score = index.score(expand(query, synonyms), meaning, named_product)
@@ -544,12 +537,8 @@ class KnowledgeBase:
 
     def decide(self, query: str, language: str) -> Decision:
         """Answer with the top article, suggest the closest few, or decline: the calibrated thresholds decide."""
-        if needs_person(query, self.lexicon, language):
-            return Decision("decline", [], language, reason="handoff")
-        if about_elsewhere(query, self.lexicon, language):
-            return Decision("decline", [], language, reason="elsewhere")
-        if _matches(query, self.lexicon.not_offered, language):
-            return Decision("decline", [], language, reason="not_offered")
+        if reason := decline_reason(query, self.lexicon, language):
+            return Decision("decline", [], language, reason=reason)
         hits, confidence, coverage = self._search(query, language, limit=3)
         if not hits or coverage < MIN_COVERAGE:
             return Decision("decline", hits, language)
