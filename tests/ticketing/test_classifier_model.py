@@ -1,13 +1,12 @@
 """The ticket classifier's model and its data: blended, calibrated probabilities, a safe cache, clean labelled rows."""
 
-import pickle
 import time
 
 import numpy as np
 import pytest
 
-from ticketing.business.runtime import LABELLED_TICKETS
-from ticketing.classification.classifier import SUBCATEGORY_SHARE, TicketClassifier
+from ticketing.business.runtime import LABELLED_TICKETS, classifier_cache_file
+from ticketing.classification.classifier import SUBCATEGORY_SHARE
 from ticketing.classification.evaluate import FRESH_TICKETS, read_rows
 
 
@@ -31,12 +30,15 @@ def test_classifier_subcategory_columns_add_each_subcategory_to_its_own_category
     assert (columns.sum(axis=0) == 1).all()  # every subcategory belongs to exactly one category
 
 
-def test_classifier_pickled_by_other_code_is_refused_so_the_cache_retrains(business):
-    state = business.classifier.__getstate__()
-    state["_version"] = -1
-    copy = TicketClassifier.__new__(TicketClassifier)
-    with pytest.raises(pickle.UnpicklingError):
-        copy.__setstate__(state)
+def test_classifier_pickled_by_other_code_is_never_read_back_so_the_cache_retrains(tmp_path):
+    code = tmp_path / "classification"
+    code.mkdir()
+    (code / "classifier.py").write_text("HEADS = 'logistic regression'\n")
+    before = classifier_cache_file(tmp_path / "cache", ("tickets",), code)
+    assert classifier_cache_file(tmp_path / "cache", ("tickets",), code) == before  # same code, same model
+    (code / "classifier.py").write_text("HEADS = 'linear SVM'\n")
+    assert classifier_cache_file(tmp_path / "cache", ("tickets",), code) != before
+    assert classifier_cache_file(tmp_path / "cache", ("other tickets",), code) != before
 
 
 @pytest.mark.parametrize(

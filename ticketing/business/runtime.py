@@ -18,6 +18,18 @@ from ticketing.sla.calendar import BusinessCalendar
 
 LABELLED_TICKETS = Path(__file__).resolve().parent.parent / "data" / "labelled_tickets.jsonl"
 KB_DIR = Path(__file__).resolve().parent.parent.parent / "kb_articles"
+CLASSIFICATION_CODE = Path(__file__).resolve().parent.parent / "classification"
+
+
+def classifier_cache_file(cache_dir: Path, learned_from: tuple, code_dir: Path = CLASSIFICATION_CODE) -> Path:
+    """Where the classifier trained on `learned_from` by the code in `code_dir` is kept.
+
+    A change to the data, to scikit-learn or to the classifier's code is a new file: a model pickled by other code
+    may lack, or mean something else by, what this code reads.
+    """
+    code = [f.read_bytes() for f in sorted(Path(code_dir).glob("*.py"))]
+    key = repr((learned_from, sklearn.__version__, code))
+    return Path(cache_dir) / f"classifier-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pickle"
 
 
 @dataclass(frozen=True)
@@ -68,10 +80,7 @@ class Business:
         if cache_dir is None:
             return cls(config, train())
         # Training takes seconds; every process (and every uvicorn worker) reuses the same trained model.
-        # The key covers the classifier's code too: a model pickled by other code may lack what this code reads.
-        code = [f.read_bytes() for f in sorted((Path(__file__).parent.parent / "classification").glob("*.py"))]
-        inputs = repr((examples, sorted(kb_examples), sorted(to_category.items()), rules, sklearn.__version__, code))
-        path = Path(cache_dir) / f"classifier-{hashlib.sha256(inputs.encode()).hexdigest()[:16]}.pickle"
+        path = classifier_cache_file(cache_dir, (examples, sorted(kb_examples), sorted(to_category.items()), rules))
         try:
             classifier = pickle.loads(path.read_bytes())
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):

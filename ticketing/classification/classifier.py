@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,6 @@ SUBCATEGORY_TEMPERATURE = 8.0
 # A category's probability is this share of the subcategory head's (summed over the category's subcategories)
 # and the rest the category head's: the finer head knows more about each boundary (5-fold: +1.2 points).
 SUBCATEGORY_SHARE = 0.5
-# Stored with a pickled classifier: one pickled by other code is refused (and retrained by the caller's cache).
-MODEL_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -143,21 +140,14 @@ class TicketClassifier:
         return sparse.hstack([*parts, signals], format="csr")
 
     def _fast_heads(self) -> FastLinear:
-        # Built on first use, not pickled: a cached model from before this existed works unchanged.
+        # Built on first use, not pickled (see __getstate__).
         if getattr(self, "_fast", None) is None:
             vectorisers = [vectoriser for _, vectoriser in self._features.transformer_list]
             self._fast = FastLinear(vectorisers, [self._category_model, self._subcategory_model], self._signals)
         return self._fast
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_fast": None, "_version": MODEL_VERSION}
-
-    def __setstate__(self, state: dict) -> None:
-        # The cache is keyed by the data the model learned from, not by this code: a model pickled by an older
-        # version of it would load with the wrong heads. UnpicklingError tells the cache to train afresh.
-        if state.get("_version") != MODEL_VERSION:
-            raise pickle.UnpicklingError("this classifier was pickled by another version of the code")
-        self.__dict__.update(state)
+        return {**self.__dict__, "_fast": None}  # rebuilt from the heads on first use
 
     def classify(self, text: str, hint: str | None = None) -> Classification:
         category_probs, sub_probs = self._fast_heads().probabilities(text)
