@@ -3,6 +3,7 @@
 import hashlib
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -19,6 +20,18 @@ from ticketing.sla.calendar import BusinessCalendar
 LABELLED_TICKETS = Path(__file__).resolve().parent.parent / "data" / "labelled_tickets.jsonl"
 KB_DIR = Path(__file__).resolve().parent.parent.parent / "kb_articles"
 CLASSIFICATION_CODE = Path(__file__).resolve().parent.parent / "classification"
+
+
+def classifier_inputs(config: BusinessConfig, kb_dir: Path = KB_DIR) -> tuple[dict[str, str], list, Callable]:
+    """What the ticket classifier learns from besides the labelled tickets, as production trains it: each
+    subcategory's category, the KB's titles and sample questions labelled with their article's category (they teach
+    each category's vocabulary: +16 points held out), and the priority rules' signals as features."""
+    to_category = {sub: key for key, cat in config.categories.items() for sub in cat.subcategories}
+    articles, _ = load_articles(kb_dir)
+    kb_examples = [
+        (text, a.category) for a in articles if a.category in config.categories for text in (a.title, *a.questions)
+    ]
+    return to_category, kb_examples, partial(signals, config.priority_rules)
 
 
 def classifier_cache_file(cache_dir: Path, learned_from: tuple, code_dir: Path = CLASSIFICATION_CODE) -> Path:
@@ -63,24 +76,19 @@ class Business:
             examples = load_labelled(labelled_path)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{labelled_path}: {exc}") from None
-        to_category = {sub: key for key, cat in config.categories.items() for sub in cat.subcategories}
+        to_category, kb_examples, rule_signals = classifier_inputs(config, kb_dir)
         unknown = sorted({e.subcategory for e in examples} - to_category.keys())
         if unknown:
             raise ConfigError(f"{labelled_path}: subcategories not in {config_path}: {', '.join(unknown)}")
-        # The KB's sample questions teach the classifier each category's vocabulary (+16 points held out).
-        articles, _ = load_articles(kb_dir)
-        kb_examples = [
-            (text, a.category) for a in articles if a.category in config.categories for text in (a.title, *a.questions)
-        ]
-        rules = config.priority_rules
 
         def train() -> TicketClassifier:
-            return TicketClassifier(examples, to_category, kb_examples, partial(signals, rules))
+            return TicketClassifier(examples, to_category, kb_examples, rule_signals)
 
         if cache_dir is None:
             return cls(config, train())
         # Training takes seconds; every process (and every uvicorn worker) reuses the same trained model.
-        path = classifier_cache_file(cache_dir, (examples, sorted(kb_examples), sorted(to_category.items()), rules))
+        learned_from = (examples, sorted(kb_examples), sorted(to_category.items()), config.priority_rules)
+        path = classifier_cache_file(cache_dir, learned_from)
         try:
             classifier = pickle.loads(path.read_bytes())
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):

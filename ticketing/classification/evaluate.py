@@ -18,14 +18,12 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 
-from kb.articles import load_articles
 from ticketing.business.config import BusinessConfig, load_business
-from ticketing.business.runtime import KB_DIR, LABELLED_TICKETS
+from ticketing.business.runtime import LABELLED_TICKETS, classifier_inputs
 from ticketing.classification.classifier import LabelledTicket, TicketClassifier
-from ticketing.classification.priority import LEVELS, TicketFacts, decide_priority, signals
+from ticketing.classification.priority import LEVELS, TicketFacts, decide_priority
 from ticketing.settings import REPO_ROOT
 
 FRESH_TICKETS = LABELLED_TICKETS.parent / "fresh_tickets.jsonl"
@@ -56,12 +54,7 @@ class Trainer:
     """Trains the classifier the way production does (ticketing/business/runtime.py) on any set of tickets."""
 
     def __init__(self, config: BusinessConfig):
-        self.to_category = {sub: key for key, cat in config.categories.items() for sub in cat.subcategories}
-        articles, _ = load_articles(KB_DIR)
-        self.kb_examples = [
-            (text, a.category) for a in articles if a.category in config.categories for text in (a.title, *a.questions)
-        ]
-        self.signals = partial(signals, config.priority_rules)
+        self.to_category, self.kb_examples, self.signals = classifier_inputs(config)
         self.seconds: list[float] = []
 
     def __call__(self, tickets: list[LabelledTicket]) -> TicketClassifier:
