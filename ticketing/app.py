@@ -19,6 +19,7 @@ from ticketing.channels.bot import BotDelivery
 from ticketing.db import make_engine, session_factory
 from ticketing.errors import DomainError
 from ticketing.settings import Settings
+from ticketing.tickets.intake import Intake
 
 log = logging.getLogger("ticketing")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -101,6 +102,7 @@ def create_app(
         stop.set()
         if worker:
             worker.join(timeout=10)
+        app.state.intake.close()
         app.state.delivery.close()
         engine.dispose()
 
@@ -117,6 +119,7 @@ def create_app(
         settings.business_config, kb_dir=settings.kb_dir, cache_dir=settings.cache_dir
     )
     install_error_handlers(app)
+    app.state.intake = Intake(app.state.sessions, app.state.business)
 
     app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir)
     app.state.delivery = BotDelivery(

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ticketing.agents.models import Agent
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
-from ticketing.tickets import service
+from ticketing.tickets import intake, service
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.schemas import (
     ClassifyIn,
@@ -93,27 +93,21 @@ def _detail(session, ticket: Ticket) -> dict:
 
 
 @router.post("/tickets", response_model=TicketOut, status_code=201, responses={200: {"model": TicketOut}})
-def create_ticket(
+async def create_ticket(
     ticket_in: TicketIn,
+    request: Request,
     response: Response,
-    session: SessionDep,
     business: BusinessDep,
     principal: PrincipalDep,
     now: NowDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
     """Create a ticket: classified, prioritised, routed and under its SLA. The same Idempotency-Key returns the same ticket."""
-    ticket, created, assignee = service.create_ticket(
-        session,
-        ticket_in=ticket_in,
-        business=business,
-        actor=principal.name,
-        idempotency_key=idempotency_key,
-        now=now,
-    )
-    if not created:
+    draft = intake.prepare(ticket_in, business, actor=principal.name, idempotency_key=idempotency_key, now=now)
+    outcome = await request.app.state.intake.submit(draft)
+    if not outcome.created:
         response.status_code = 200
-    return ticket_out(ticket, assignee)
+    return ticket_out(outcome.ticket, outcome.assignee)
 
 
 @router.get("/tickets", response_model=TicketPage)

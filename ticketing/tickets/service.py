@@ -1,11 +1,9 @@
 """Ticket use cases. Each loads what it needs, calls the pure rules, and commits once."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ticketing.agents.models import Agent
@@ -15,12 +13,9 @@ from ticketing.classification.text import detect_language
 from ticketing.customers.models import Customer
 from ticketing.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from ticketing.routing import service as routing
-from ticketing.routing.choice import TicketNeeds
+from ticketing.tickets import intake
 from ticketing.tickets.models import PRIORITY_RANK, CsatAnswer, Message, Ticket, TicketEvent
 from ticketing.tickets.schemas import ClassifyIn, CsatIn, MessageIn, TicketIn, TicketPatch
-
-# received_at may run ahead of our clock by this much (clock skew between machines), no more.
-MAX_FUTURE_SKEW = timedelta(minutes=5)
 
 TRANSITIONS = {
     "new": {"open", "pending", "resolved"},
@@ -31,65 +26,6 @@ TRANSITIONS = {
 }
 
 _TICKET_NUMBER = re.compile(r"[Tt]-(\d{1,12})")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
-
-
-def redact(text: str) -> str:
-    """Mask emails and phone numbers: used when the customer did not consent to storing their data."""
-    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
-
-
-def _customer_query(by: tuple[str, ...]):
-    """SELECT the first customer matching any of the given identifiers, with their tickets since :since."""
-    match = {
-        "email": func.lower(Customer.email) == bindparam("email"),
-        "external_id": Customer.external_id == bindparam("external_id"),
-        "phone": Customer.phone == bindparam("phone"),
-    }
-    recent = (
-        select(func.count(Ticket.id))
-        .where(Ticket.customer_id == Customer.id, Ticket.created_at >= bindparam("since"))
-        .scalar_subquery()
-    )
-    # No ORDER BY id LIMIT 1: PostgreSQL may then walk the primary key and filter, the whole table for a new customer.
-    # The matches are few (usually one); the oldest is picked in Python.
-    return select(*Customer.__table__.c, recent).where(or_(*(match[k] for k in by))).limit(20)
-
-
-# Built once per combination of identifiers: building a statement costs more than running it from the cache.
-_CUSTOMER_QUERIES = {
-    by: _customer_query(by)
-    for by in (
-        ("email",),
-        ("external_id",),
-        ("phone",),
-        ("email", "external_id"),
-        ("email", "phone"),
-        ("external_id", "phone"),
-        ("email", "external_id", "phone"),
-    )
-}
-
-
-def _find_customer(session: Session, customer_in, since: datetime) -> tuple[Customer | None, int]:
-    """The known customer with this email, external id or phone, and how many tickets they opened since `since`."""
-    given = {
-        "email": customer_in.email.lower() if customer_in.email else None,
-        "external_id": customer_in.external_id,
-        "phone": customer_in.phone,
-    }
-    by = tuple(k for k, v in given.items() if v)
-    if not by:
-        return None, 0
-    params = {k: given[k] for k in by} | {"since": since}
-    rows = session.connection().execute(_CUSTOMER_QUERIES[by], params).all()
-    if not rows:
-        return None, 0
-    row = min(rows, key=lambda r: r.id)
-    *fields, recent = row
-    # A detached object for the response; the rows are written with plain statements below.
-    return Customer(**dict(zip(Customer.__table__.c.keys(), fields, strict=True))), recent
 
 
 def _recent_tickets(session: Session, customer: Customer, since: datetime) -> int:
@@ -103,159 +39,14 @@ def create_ticket(
 ) -> tuple[Ticket, bool, str | None]:
     """Create a classified, prioritised, routed ticket; with a known idempotency key return the existing one.
 
-    Returns the ticket, whether it is new, and its assignee's email. One transaction and few round trips: find the
-    customer (with their recent tickets), claim an agent, write the customer and the ticket, then the timeline.
+    Returns the ticket, whether it is new, and its assignee's email. The API creates tickets in batches through
+    `intake.Intake`; this is the same use case for one ticket, in the caller's thread.
     """
-    if idempotency_key:
-        existing = session.scalars(select(Ticket).where(Ticket.idempotency_key == idempotency_key)).first()
-        if existing:
-            return existing, False, _assignee_email(session, existing)
-    received_at = ticket_in.received_at or now
-    if received_at.tzinfo is None:
-        raise InvalidInput("received_at: give a timezone (for example 2026-11-20T15:04:00Z)")
-    received_at = received_at.astimezone(UTC)
-    if received_at > now + MAX_FUTURE_SKEW:
-        raise InvalidInput("received_at: may be at most 5 minutes in the future")
-
-    consent = ticket_in.consent
-    description = ticket_in.description if consent else redact(ticket_in.description)
-    customer, recent = (
-        _find_customer(session, ticket_in.customer, received_at - business.repeat_window()) if consent else (None, 0)
-    )
-    if customer is None:
-        c = ticket_in.customer
-        customer = Customer(
-            name=c.name if consent else "Anonymous customer",
-            email=c.email if consent else None,
-            phone=c.phone if consent else None,
-            external_id=c.external_id,
-            plan=c.plan,
-            language=c.language,
-            consent=consent,
-            created_at=now,
-        )  # not added to the session: written below by one INSERT, without the unit of work's bookkeeping
-    elif ticket_in.customer.plan == "vip" and customer.plan != "vip":
-        customer.plan = "vip"
-        session.connection().execute(update(Customer.__table__).where(Customer.id == customer.id).values(plan="vip"))
-    language = (
-        ticket_in.language
-        or detect_language(ticket_in.description)
-        or ticket_in.customer.language
-        or business.config.default_language
-    )
-    verdict = business.classifier.classify(ticket_in.description, ticket_in.category_hint)
-    vip = customer.plan == "vip"
-    priority, reasons = decide_priority(
-        TicketFacts(ticket_in.description, verdict.category, verdict.subcategory, ticket_in.channel, vip, recent),
-        business.config.priority_rules,
-    )
-    sla = business.sla_promise(priority, vip, received_at)
-    category = business.config.categories[verdict.category]
-    needs = TicketNeeds(category.team, verdict.category, language, category.tier, vip)
-    with session.no_autoflush:
-        agent, assignment = routing.claim_agent(session, needs, business, now)
-    values = dict(
-        idempotency_key=idempotency_key,
-        subject=ticket_in.subject,
-        description=description,
-        channel=ticket_in.channel,
-        language=language,
-        status="new",
-        category=verdict.category,
-        subcategory=verdict.subcategory,
-        category_hint=ticket_in.category_hint,
-        priority=priority,
-        priority_rank=PRIORITY_RANK[priority],
-        priority_reasons=reasons,
-        team=category.team,
-        tier=category.tier,
-        assignee_id=agent.id if agent else None,
-        queued_at=None if agent else now,
-        conversation_id=ticket_in.conversation_id,
-        order_number=ticket_in.order_number,
-        consent=consent,
-        extra=ticket_in.metadata,
-        received_at=received_at,
-        created_at=now,
-        updated_at=now,
-        sla_policy=sla.policy,
-        sla_state="ok",
-        first_response_due_at=sla.first_response_due_at,
-        resolution_due_at=sla.resolution_due_at,
-        first_response_warn_at=sla.first_response_warn_at,
-        resolution_warn_at=sla.resolution_warn_at,
-        next_due_at=sla.first_response_due_at,
-    )
-    how = "the bot's hint" if verdict.used_hint else f"the classifier ({verdict.confidence:.0%} sure)"
-    timeline = [
-        ("created", actor, f"received on {ticket_in.channel} in {language}", {}),
-        ("classified", "system", f"{verdict.category}/{verdict.subcategory} by {how}", {}),
-        ("prioritised", "system", "; ".join(reasons), {"priority": priority}),
-        ("routed", "system", f"category {verdict.category} goes to team {category.team}", {}),
-        (
-            "sla_started",
-            "system",
-            f"policy {sla.policy}: first response by {sla.first_response_due_at:%Y-%m-%d %H:%M} UTC",
-            {},
-        ),
-    ]
-    assigned = routing.assignment_event(agent, assignment, "system:routing", category.team)
-    timeline.append((assigned["kind"], assigned["actor"], assigned["reason"], assigned["data"]))
-    db = session.connection()
-    try:
-        # Plain INSERTs with RETURNING: the ORM's bookkeeping cost more than the statements themselves.
-        if customer.id is None:
-            row = {c: getattr(customer, c) for c in _CUSTOMER_COLUMNS}
-            customer.id = db.execute(_INSERT_CUSTOMER, row).scalar_one()
-        row = {_TICKET_COLUMNS[k]: v for k, v in values.items()} | {"customer_id": customer.id}
-        ticket_id = db.execute(_INSERT_TICKET, row).scalar_one()
-    except IntegrityError:
-        # Another request with the same idempotency key won the race: answer with its ticket (our claim is undone).
-        session.rollback()
-        if not idempotency_key:
-            raise  # not a race on the key (without a key, "== None" would match any keyless ticket)
-        existing = session.scalars(select(Ticket).where(Ticket.idempotency_key == idempotency_key)).first()
-        if existing is None:
-            raise
-        return existing, False, _assignee_email(session, existing)
-    # The timeline and the transcript: one statement each, not one per row.
-    events = [
-        {"ticket_id": ticket_id, "kind": k, "actor": a, "reason": r, "data": d, "created_at": now}
-        for k, a, r, d in timeline
-    ]
-    db.execute(_INSERT_EVENTS, events)
-    if ticket_in.transcript:
-        lines = [
-            {
-                "ticket_id": ticket_id,
-                "author": line.sender,
-                "body": line.text if consent else redact(line.text),
-                "source": "transcript",
-                "created_at": line.timestamp,
-            }
-            for line in ticket_in.transcript
-        ]
-        db.execute(_INSERT_MESSAGES, lines)
-    session.commit()
-    # What the response shows, as the rows now hold it (a detached object: nothing more to write).
-    ticket = Ticket(id=ticket_id, customer_id=customer.id, **values)
-    ticket.customer = customer
-    return ticket, True, agent.email if agent else None
-
-
-# With RETURNING, a list of rows goes out as one multi-row INSERT (SQLAlchemy's "insertmanyvalues"), from a
-# statement compiled once; without it psycopg runs an executemany as a pipeline (3 waits), and a .values([...])
-# statement is compiled anew each time.
-_INSERT_EVENTS = insert(TicketEvent.__table__).returning(TicketEvent.__table__.c.id)
-_INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id)
-_CUSTOMER_COLUMNS = ("name", "email", "phone", "external_id", "plan", "language", "consent", "created_at")
-_INSERT_CUSTOMER = insert(Customer.__table__).returning(Customer.__table__.c.id)
-_INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
-_TICKET_COLUMNS = {a.key: a.columns[0].name for a in sa_inspect(Ticket).column_attrs}  # extra -> metadata
-
-
-def _assignee_email(session: Session, ticket: Ticket) -> str | None:
-    return session.scalar(select(Agent.email).where(Agent.id == ticket.assignee_id)) if ticket.assignee_id else None
+    draft = intake.prepare(ticket_in, business, actor=actor, idempotency_key=idempotency_key, now=now)
+    outcome = intake.create_tickets(session, business, [draft])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome.ticket, outcome.created, outcome.assignee
 
 
 def classify(session: Session, *, classify_in: ClassifyIn, business: Business, now: datetime) -> dict:
