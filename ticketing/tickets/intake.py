@@ -186,8 +186,9 @@ def _create(session: Session, business: Business, drafts: list[Draft]) -> list[O
     agents.claim(db)
     customers.write(db)
     if new_plans:
-        rows = [p["row"] | {"customer_id": p["customer"]["id"]} for p in new_plans]
-        ids = db.execute(_INSERT_TICKETS, rows).scalars().all()
+        for plan in new_plans:
+            plan["row"]["customer_id"] = plan["customer"]["id"]
+        ids = db.execute(_INSERT_TICKETS, [p["row"] for p in new_plans]).scalars().all()
         events, lines = [], []
         for plan, ticket_id in zip(new_plans, ids, strict=True):
             plan["row"]["id"] = ticket_id
