@@ -65,10 +65,40 @@ SHORTHAND = {
 
 
 def fold(text: str) -> str:
-    """Lowercase and strip accents, keeping ñ: "Envío" and "envio" are the same word."""
-    text = text.lower().replace("ñ", "\0")
+    """Lowercase and strip accents, keeping ñ: "Envío" and "envio" are the same word.
+
+    Every ticket and every question goes through here more than once, so the usual cases are quick: plain ASCII
+    as it is, and Latin letters with accents by a table (each letter folded the thorough way once, at import).
+    Anything else left (a letter followed by a separate accent mark, other scripts) takes the thorough way.
+    """
+    text = text.lower()
+    if text.isascii():
+        return text
+    text = text.translate(_LATIN_FOLDED)
+    if text.isascii() or _FOLDED.fullmatch(text):
+        return text
+    return _fold_thoroughly(text)
+
+
+def _fold_thoroughly(text: str) -> str:
+    text = text.replace("ñ", "\0")
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return text.replace("\0", "ñ")
+
+
+# Latin-1 and Latin Extended-A letters, lowercase, each as _fold_thoroughly folds it alone (decompositions are per
+# letter, so a text folded letter by letter folds the same).
+_LATIN_FOLDED = {
+    code: folded
+    for code in range(0xC0, 0x180)
+    if (letter := chr(code)) == letter.lower() and (folded := _fold_thoroughly(letter)) != letter
+}
+# Text made only of ASCII and of Latin characters that fold to themselves (ñ, ¿, ¡, º...) is folded already.
+_FOLDED = re.compile(
+    "[\\x00-\\x7f"
+    + "".join(c for c in map(chr, range(0xA0, 0x180)) if c == c.lower() and _fold_thoroughly(c) == c)
+    + "]*"
+)
 
 
 def tokens(text: str) -> list[str]:

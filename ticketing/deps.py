@@ -38,15 +38,15 @@ async def get_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def get_principal(request: Request, session: Annotated[Session, Depends(get_session)]) -> Principal:
+async def get_principal(request: Request) -> Principal:
     token = bearer(request.headers.get("authorization"))
     settings = request.app.state.settings
     if is_service_token(token, settings.api_token.get_secret_value()):
-        return SERVICE
+        return SERVICE  # the action server: no database needed to know it
     if not token.startswith("agt."):
         raise Unauthorized("invalid token")
     agent_id = read_session_token(token, settings.secret_key.get_secret_value())
-    agent = await run_in_threadpool(session.get, Agent, agent_id)
+    agent = await run_in_threadpool(_find_agent, request.app.state.sessions, agent_id)
     if agent is None:
         raise Unauthorized("unknown agent")
     return Principal(
@@ -55,6 +55,11 @@ async def get_principal(request: Request, session: Annotated[Session, Depends(ge
         agent_id=agent.id,
         teams=None if agent.is_supervisor else list(agent.teams),
     )
+
+
+def _find_agent(sessions, agent_id: int) -> Agent | None:
+    with sessions() as session:
+        return session.get(Agent, agent_id)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -97,12 +97,12 @@ async def create_ticket(
     ticket_in: TicketIn,
     request: Request,
     response: Response,
-    business: BusinessDep,
     principal: PrincipalDep,
     now: NowDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
     """Create a ticket: classified, prioritised, routed and under its SLA. The same Idempotency-Key returns the same ticket."""
+    business = request.app.state.business
     draft = intake.prepare(ticket_in, business, actor=principal.name, idempotency_key=idempotency_key, now=now)
     outcome = await request.app.state.intake.submit(draft)
     if not outcome.created:
