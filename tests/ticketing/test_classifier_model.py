@@ -7,7 +7,7 @@ import pytest
 
 from ticketing.business.runtime import LABELLED_TICKETS, classifier_cache_file
 from ticketing.classification.classifier import SUBCATEGORY_SHARE
-from ticketing.classification.evaluate import FRESH_TICKETS, read_rows
+from ticketing.classification.evaluate import FRESH_SETS, read_rows
 
 
 def test_classifier_confidence_is_the_blended_probability_of_the_category(business):
@@ -77,7 +77,7 @@ def test_classifier_classifies_a_ticket_faster_than_scikit_learns_checked_path(b
 def test_labelled_and_fresh_tickets_are_valid_rows_and_never_share_a_text(business):
     to_category = {sub: key for key, cat in business.config.categories.items() for sub in cat.subcategories}
     fields = {"text", "language", "category", "subcategory", "urgent_wording", "negative_tone", "fraud"}
-    labelled, fresh = read_rows(LABELLED_TICKETS), read_rows(FRESH_TICKETS)
+    labelled, fresh = read_rows(LABELLED_TICKETS), [row for path in FRESH_SETS for row in read_rows(path)]
     for row in labelled + fresh:
         assert set(row) == fields, row
         assert row["language"] in ("es", "en"), row
@@ -85,10 +85,11 @@ def test_labelled_and_fresh_tickets_are_valid_rows_and_never_share_a_text(busine
         assert all(isinstance(row[f], bool) for f in ("urgent_wording", "negative_tone", "fraud")), row
     labelled_texts = [r["text"].strip().lower() for r in labelled]
     assert len(set(labelled_texts)) == len(labelled_texts), "a labelled ticket is there twice"
-    # The fresh set measures generalisation only while the classifier never trains on it.
+    # The fresh sets measure generalisation only while the classifier never trains on them.
     assert not set(labelled_texts) & {r["text"].strip().lower() for r in fresh}
+    assert len(fresh) == len({r["text"].strip().lower() for r in fresh}), "a fresh ticket is there twice"
 
 
 def test_labelled_fraud_rows_are_account_compromise():
-    rows = read_rows(LABELLED_TICKETS) + read_rows(FRESH_TICKETS)
+    rows = read_rows(LABELLED_TICKETS) + [row for path in FRESH_SETS for row in read_rows(path)]
     assert all(r["subcategory"] == "account_compromised" for r in rows if r["fraud"])
