@@ -1,4 +1,7 @@
-"""How the whole bot (NLU intent first, then the KB) treats the KB dev questions.
+"""How the whole bot (NLU intent first, then the KB) treats the KB check sets.
+
+Every set of make eval-kb: dev and fresh (with --verbose, the questions NLU routes away from the KB), and the two
+blind sets (totals only).
 
 A question reaches the KB when NLU gives one of the intents the bot tries against the KB first (TO_KB: the rules send
 them to action_answer_from_kb when nothing is pending); any other intent gets that
@@ -32,7 +35,14 @@ UNSURE_TO_KB = {"request_human", "open_ticket", "ticket_status"}
 async def main() -> int:
     agent = Agent.load(str(ROOT / "bot" / "models" / "mostrador.tar.gz"))
     kb = KnowledgeBase(ROOT / "kb_articles")
-    cases = load_cases(ROOT / "eval" / "kb_dev.yml")
+    for name in ("kb_dev.yml", "kb_fresh.yml", "kb_holdout.yml", "kb_blind_b.yml"):
+        blind = name in ("kb_holdout.yml", "kb_blind_b.yml")
+        print(f"{name}:")
+        await evaluate(agent, kb, load_cases(ROOT / "eval" / name), verbose="--verbose" in sys.argv and not blind)
+    return 0
+
+
+async def evaluate(agent, kb: KnowledgeBase, cases, verbose: bool) -> None:
     stats: dict[str, Counter] = {}
     for case in cases:
         parsed = await agent.parse_message(case.text)
@@ -46,7 +56,7 @@ async def main() -> int:
         c = stats.setdefault(case.language, Counter())
         if case.expected and intent not in TO_KB and not unsure:
             c[f"routed:{intent}"] += 1
-            if "--verbose" in sys.argv:
+            if verbose:
                 print(f"  routed to {intent}: {case.text}")
         if case.expected:
             c["answerable"] += 1
@@ -55,13 +65,12 @@ async def main() -> int:
             c["unanswerable"] += 1
             c["declined"] += answer is None
     total = sum(stats.values(), Counter())
-    print({k: v for k, v in total.items() if k.startswith("routed:")})
+    print(" ", {k: v for k, v in total.items() if k.startswith("routed:")})
     for language, c in [*sorted(stats.items()), ("all", total)]:
         print(
-            f"{language}: answered right {c['right'] / c['answerable']:.1%} of {c['answerable']} answerable; "
+            f"  {language}: answered right {c['right'] / c['answerable']:.1%} of {c['answerable']} answerable; "
             f"declined {c['declined'] / c['unanswerable']:.1%} of {c['unanswerable']} the KB does not cover"
         )
-    return 0
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from kb.text import fold, terms, tokens
 # Calibrated on eval/kb_dev.yml (make eval-kb); see docs/kb.md.
 ANSWER_CONFIDENCE = 0.10  # classifier probability of the top article
 RETRIEVAL_ANSWER_SCORE = 0.30  # the same role when ranking by retrieval
-MIN_COVERAGE = 0.30
+MIN_COVERAGE = 0.40
 # A word no article uses weighs this much of the rarest known word: it is probably what the question is about.
 UNKNOWN_TERM_FACTOR = 2.0
 LEARNED_MAX_ARTICLES = 300

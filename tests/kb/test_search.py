@@ -148,11 +148,11 @@ def _write_two_articles(root):
 def test_an_edited_synonym_changes_the_answer_after_a_reload(tmp_path):
     _write_two_articles(tmp_path)
     kb = KnowledgeBase(tmp_path)
-    assert kb.decide("puedo ir con el firulais", "es").action == "decline"
+    assert kb.decide("puedo entrar con el firulais", "es").action == "decline"
     (tmp_path / "synonyms.yml").write_text("es:\n  firulais: [perros, mascotas]\n", encoding="utf-8")
     time.sleep(0.01)
     assert kb.reload_if_changed()
-    decision = kb.decide("puedo ir con el firulais", "es")
+    decision = kb.decide("puedo entrar con el firulais", "es")
     assert decision.action == "answer"
     assert decision.best.article.id == "pets"
 
