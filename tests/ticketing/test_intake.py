@@ -1,14 +1,13 @@
 """Tickets created in batches (group commit): each ticket ends as if it had come alone, in arrival order."""
 
 import asyncio
-import threading
 from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import func, select, update
 
 from tests.ticketing.conftest import AUTH, new_ticket
-from tests.ticketing.test_routing import only_online, pg_sessions  # noqa: F401 (a fixture)
+from tests.ticketing.test_routing import only_online, pg_sessions, run_in_parallel  # noqa: F401 (a fixture)
 from ticketing.agents.models import Agent
 from ticketing.customers.models import Customer
 from ticketing.errors import InvalidInput
@@ -147,27 +146,18 @@ def test_parallel_batches_never_exceed_capacity_nor_assign_a_ticket_twice(pg_ses
     """Four writers (as four backend processes would) create batches at once on PostgreSQL."""
     sessions = pg_sessions
     only_online(sessions, {"laura@condorstore.cl": 9, "ana@condorstore.cl": 6})
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for b in range(5):
-                drafts = [
-                    draft(business, customer={"name": f"W{n}", "email": f"w{n}-{b}-{i}@example.com"}, now=NOW)
-                    for i in range(6)
-                ]
-                for outcome in batch(sessions, business, drafts):
-                    if isinstance(outcome, Exception):
-                        raise outcome
-        except BaseException as exc:
-            errors.append(exc)
+        for b in range(5):
+            drafts = [
+                draft(business, customer={"name": f"W{n}", "email": f"w{n}-{b}-{i}@example.com"}, now=NOW)
+                for i in range(6)
+            ]
+            for outcome in batch(sessions, business, drafts):
+                if isinstance(outcome, Exception):
+                    raise outcome
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_in_parallel(writer, 4) == []
     with sessions() as session:
         agents = {a.email: a for a in session.scalars(select(Agent))}
         held = dict(

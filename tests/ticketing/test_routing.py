@@ -25,6 +25,24 @@ def only_online(sessions, emails: dict[str, int]) -> None:
         session.commit()
 
 
+def run_in_parallel(work, n: int) -> list[BaseException]:
+    """Run work(0) … work(n - 1) on n threads at once; the errors they raised."""
+    errors: list[BaseException] = []
+
+    def guarded(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 def create(client, n: int = 0, **overrides) -> dict:
     body = new_ticket(**{"customer": {"name": f"C{n}", "email": f"c{n}@example.com"}, **overrides})
     return client.post("/api/v1/tickets", json=body, headers=AUTH).json()
@@ -97,33 +115,24 @@ def test_parallel_workers_never_exceed_capacity_nor_assign_a_ticket_twice(pg_ses
     sessions = pg_sessions
     only_online(sessions, {"laura@condorstore.cl": 7, "ana@condorstore.cl": 5})
     now = datetime.now(UTC)
-    errors: list[BaseException] = []
 
     def worker(n: int) -> None:
-        try:
-            for i in range(10):
-                body = new_ticket(customer={"name": f"W{n}", "email": f"w{n}-{i}@example.com"})
-                with sessions() as session:
-                    service.create_ticket(
-                        session,
-                        ticket_in=TicketIn(**body),
-                        business=business,
-                        actor="test",
-                        idempotency_key=None,
-                        now=now,
-                    )
+        for i in range(10):
+            body = new_ticket(customer={"name": f"W{n}", "email": f"w{n}-{i}@example.com"})
             with sessions() as session:
-                drain_queue(session, business, now)
-                session.commit()
-        except BaseException as exc:
-            errors.append(exc)
+                service.create_ticket(
+                    session,
+                    ticket_in=TicketIn(**body),
+                    business=business,
+                    actor="test",
+                    idempotency_key=None,
+                    now=now,
+                )
+        with sessions() as session:
+            drain_queue(session, business, now)
+            session.commit()
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_in_parallel(worker, 8) == []
     with sessions() as session:
         agents = {a.email: a for a in session.scalars(select(Agent))}
         tickets = session.scalars(select(Ticket)).all()
