@@ -8,12 +8,17 @@ regression (the KB's ranker) or the ticket classifier's SoftmaxHead. tests/ticke
 tests/kb/test_search.py hold it to the models' own predict_proba.
 """
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+
+# scikit-learn's char_wb analyser first turns each run of white space into one space.
+_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 class _Tfidf:
@@ -27,10 +32,39 @@ class _Tfidf:
         self._idf = vectoriser.idf_
         self._sublinear = vectoriser.sublinear_tf
         self.width = len(self._vocabulary)
+        self._columns = self._all_columns
+        if vectoriser.analyzer == "char_wb" and vectoriser.input == "content" and vectoriser.decode_error == "strict":
+            # Character n-grams never cross a word: a text's are its words' together. Words repeat from one text to
+            # the next, so each word's columns are worked out once (two thirds of a ticket's classification before).
+            self._preprocess = vectoriser.build_preprocessor()
+            self._ngram_range = vectoriser.ngram_range
+            self._word_columns = lru_cache(maxsize=50_000)(self._char_wb_columns)
+            self._columns = self._columns_by_word
+
+    def _all_columns(self, text: str) -> list[int]:
+        vocabulary = self._vocabulary
+        return [vocabulary[term] for term in self._analyse(text) if term in vocabulary]
+
+    def _columns_by_word(self, text: str) -> list[int]:
+        words = _WHITE_SPACES.sub(" ", self._preprocess(text)).split()
+        return [column for word in words for column in self._word_columns(word)]
+
+    def _char_wb_columns(self, word: str) -> tuple[int, ...]:
+        """The vocabulary columns of a word's character n-grams, as scikit-learn's char_wb analyser makes them:
+        the word padded with a space each side, every n-gram of each length, a word shorter than n once."""
+        vocabulary, padded = self._vocabulary, f" {word} "
+        min_n, max_n = self._ngram_range
+        columns = []
+        for n in range(min_n, max_n + 1):
+            for offset in range(max(len(padded) - n + 1, 1)):
+                if (column := vocabulary.get(padded[offset : offset + n])) is not None:
+                    columns.append(column)
+            if len(padded) <= n:  # the whole word was the one n-gram: longer ones would repeat it
+                break
+        return tuple(columns)
 
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        vocabulary = self._vocabulary
-        counts = Counter(vocabulary[term] for term in self._analyse(text) if term in vocabulary)
+        counts = Counter(self._columns(text))
         columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         values = np.fromiter(counts.values(), dtype=float, count=len(counts))
         if self._sublinear:

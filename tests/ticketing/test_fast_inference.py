@@ -39,3 +39,13 @@ def test_a_classifier_read_back_from_the_cache_classifies_like_the_trained_one(b
     copy = pickle.loads(pickle.dumps(business.classifier))
     for text in _texts()[:40]:
         assert copy.classify(text) == business.classifier.classify(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Me cobraron  dos\tveces!!", "  a  b\n\nc ", "x", "", "🙂", "ÁÉÍ ñandú e\u0301xito", "wifi wifi wifi no anda"],
+)
+def test_character_ngrams_worked_out_word_by_word_are_scikit_learns(business, text):
+    """The per-word cache gives each text exactly the columns scikit-learn's char_wb analyser gives it."""
+    block = next(b for b in business.classifier._fast_heads()._blocks if b._columns == b._columns_by_word)
+    assert sorted(block._columns_by_word(text)) == sorted(block._all_columns(text))
