@@ -21,22 +21,36 @@ class BusinessCalendar:
     hours: dict[int, list[tuple[time, time]]]
     is_holiday: Callable[[date], bool] = field(default=lambda _d: False, compare=False)
     always_open: bool = False
+    # A day's open intervals in UTC, worked out once (every ticket asks for the same few days).
+    _days: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def _day(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        intervals = self._days.get(day)
+        if intervals is None:
+            tz = self.tz
+            intervals = tuple(
+                (
+                    datetime.combine(day, opens, tzinfo=tz).astimezone(UTC),
+                    datetime.combine(day, closes, tzinfo=tz).astimezone(UTC),
+                )
+                for opens, closes in ([] if self.is_holiday(day) else self.hours.get(day.weekday(), []))
+            )
+            if len(self._days) >= 4096:
+                self._days.clear()
+            self._days[day] = intervals
+        return intervals
+
     def _open_intervals(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Yield the open intervals (UTC) that end after `start`, in order."""
-        tz = self.tz
-        local_day = start.astimezone(tz).date()
+        local_day = start.astimezone(self.tz).date()
         for offset in range(MAX_DAYS_SCANNED):
-            day = local_day + timedelta(days=offset)
-            if self.is_holiday(day):
-                continue
-            for opens, closes in self.hours.get(day.weekday(), []):
-                begin = datetime.combine(day, opens, tzinfo=tz).astimezone(UTC)
-                end = datetime.combine(day, closes, tzinfo=tz).astimezone(UTC)
+            for begin, end in self._day(local_day + timedelta(days=offset)):
                 if end > start:
                     yield max(begin, start), end
         raise ValueError(f"calendar {self.timezone} has no opening hours within {MAX_DAYS_SCANNED} days")
