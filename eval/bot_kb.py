@@ -18,7 +18,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bot")]
 
 from rasa.core.agent import Agent  # noqa: E402
 
-from actions.kb_actions import UNSURE_REQUEST  # noqa: E402
+from actions.kb_actions import UNSURE_REQUEST, asks_about_hours  # noqa: E402
 from kb.evaluate import load_cases  # noqa: E402
 from kb.search import KnowledgeBase  # noqa: E402
 
@@ -49,7 +49,9 @@ async def evaluate(agent, kb: KnowledgeBase, cases, verbose: bool) -> None:
         intent = parsed["intent"]["name"]
         answer = None
         # As the actions do: a request to act that NLU is unsure of is tried against the KB first.
-        unsure = intent in UNSURE_TO_KB and parsed["intent"]["confidence"] < UNSURE_REQUEST
+        unsure = intent in UNSURE_TO_KB and (
+            parsed["intent"]["confidence"] < UNSURE_REQUEST or asks_about_hours(case.text)
+        )
         if intent in TO_KB or unsure:
             decision = kb.decide(case.text, case.language)
             answer = decision.best.article.id if decision.action == "answer" else None

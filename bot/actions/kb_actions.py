@@ -1,6 +1,7 @@
 """Answer from the knowledge base: answer, suggest the closest articles, or say honestly we don't know."""
 
 import logging
+import re
 import threading
 from typing import Any
 
@@ -11,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.texts import language_of, say
 from actions.ticketing_client import TicketingRejected, TicketingUnavailable
+from kb.text import fold
 
 log = logging.getLogger(__name__)
 # Intents that are tried against the KB first (customers ask real questions in all of them, measured on the
@@ -29,6 +31,16 @@ OWN_ANSWER = {
 # Below this NLU confidence a request to act (request_human, open_ticket, ticket_status) is tried against the KB
 # first: measured on the three KB check sets, every such question the KB answered was a question, not a request.
 UNSURE_REQUEST = 0.6
+# A question about the hours people are there ("hasta q hora puedo hablar con una persona hoy", "what time can I
+# reach someone on Saturday") names a person, and NLU is sure it asks for one; it asks for the business hours.
+_HOURS_QUESTION = re.compile(
+    r"\b(hasta|a partir de|desde|a) (que|q) hora\b|\b(que|q) horario\b|\bferiados?\b|\bfestivos?\b"
+    r"|\bwhat time\b|\b(until|till) when\b|\bwhat hours\b|\bopening hours\b|\bholidays?\b"
+)
+
+
+def asks_about_hours(text: str) -> bool:
+    return bool(_HOURS_QUESTION.search(fold(text)))
 
 
 def article_url(article_id: str, language: str) -> str:
@@ -72,14 +84,15 @@ def article_for_an_unsure_request(tracker: Tracker):
     """The KB's answer when NLU only half-thinks the message asks to act (a person, a ticket, a status), else None.
 
     "support hrs pls" or "quiero saber el estado de mi orden 45821" read as a request at 0.4-0.55 confidence, and
-    the KB has their article; "quiero hablar con una persona" reads at 0.9 and more and is never held up. A KB
-    answer still ends with "did this help?", and a no leads to the ticket form.
+    the KB has their article; "quiero hablar con una persona" reads at 0.9 and more and is never held up. A question
+    about the hours people are there counts as unsure however sure NLU is. A KB answer still ends with "did this
+    help?", and a no leads to the ticket form.
     """
     intent = tracker.latest_message.get("intent") or {}
-    if (intent.get("confidence") or 0.0) >= UNSURE_REQUEST:
-        return None
     question = (tracker.latest_message.get("text") or "").strip()
     if not question or question.startswith("/"):  # a button's payload is never unsure
+        return None
+    if (intent.get("confidence") or 0.0) >= UNSURE_REQUEST and not asks_about_hours(question):
         return None
     decision = runtime.knowledge_base().decide(question, language_of(tracker.get_slot("language")))
     return decision.best if decision.action == "answer" else None

@@ -88,6 +88,21 @@ def test_a_clear_request_for_a_person_is_never_answered_with_an_article(actions_
         assert not any(e.get("event") == "followup" for e in events)
 
 
+def test_a_question_about_when_people_are_there_gets_the_business_hours_however_sure_nlu_is(actions_env):
+    from actions.ticket_actions import ActionStartTicket
+
+    for text, language in [
+        ("a qué hora dejan de atender los ejecutivos el sábado?", "es"),
+        ("what time can I reach someone from support on a holiday", "en"),
+    ]:
+        dispatcher = CollectingDispatcher()
+        ActionStartTicket().run(dispatcher, _unsure(text, "request_human", 0.98, {"language": language}), {})
+        assert [m["custom"]["kb_article"]["id"] for m in dispatcher.messages if m.get("custom")] == ["business-hours"]
+    dispatcher = CollectingDispatcher()
+    ActionStartTicket().run(dispatcher, _unsure("quiero hablar con una persona ahora", "request_human", 0.98), {})
+    assert dispatcher.messages == []
+
+
 def test_an_order_question_taken_for_a_ticket_status_gets_the_tracking_article(actions_env):
     from actions.ticket_actions import ActionTicketStatus
 
