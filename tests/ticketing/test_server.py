@@ -100,6 +100,8 @@ def test_two_workers_share_the_connections_and_stop_together(env):
         # the connections over both workers (all sixteen on one would happen once in 32,768 runs).
         with ThreadPoolExecutor(16) as pool:
             assert list(pool.map(create, range(16))) == [201] * 16
+        for client in clients:  # each connection just used (none closed as idle on a slow machine), then counted
+            assert client.get("/health").status_code == 200
         held = [established(w, port) for w in workers]
         assert sum(held) == 16 and min(held) >= 1, held
     finally:
