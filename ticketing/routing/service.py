@@ -38,12 +38,16 @@ AGENT_COLUMNS = (
 
 
 _SELECT_AGENTS = select(*AGENT_COLUMNS).order_by(Agent.id)
-# Capacity is checked by the UPDATE itself, so two processes can never both take an agent's last slot.
+# Take :slots of an agent's free slots. Capacity is checked by the UPDATE itself, so two processes can never both
+# take an agent's last slot (a ticket takes one; a batch of new tickets as many as it gives the agent).
 _agents = Agent.__table__
-_CLAIM_SLOT = (
+CLAIM_SLOTS = (
     update(_agents)
-    .where(_agents.c.id == bindparam("agent_id"), _agents.c.open_assigned < _agents.c.capacity)
-    .values(open_assigned=_agents.c.open_assigned + 1, last_assigned_at=bindparam("now", type_=UTCDateTime()))
+    .where(_agents.c.id == bindparam("agent_id"), _agents.c.open_assigned + bindparam("slots") <= _agents.c.capacity)
+    .values(
+        open_assigned=_agents.c.open_assigned + bindparam("slots"),
+        last_assigned_at=bindparam("now", type_=UTCDateTime()),
+    )
 )
 
 
@@ -84,7 +88,7 @@ def claim_agent(session: Session, needs: TicketNeeds, business: Business, now: d
     states = [agent_state(a, business, now) for a in agents]
     ranked = rank(states, needs)
     for position, state in enumerate(ranked):
-        claimed = db.execute(_CLAIM_SLOT, {"agent_id": state.id, "now": now})
+        claimed = db.execute(CLAIM_SLOTS, {"agent_id": state.id, "slots": 1, "now": now})
         if claimed.rowcount == 1:
             return next(a for a in agents if a.id == state.id), explain(state, needs, len(ranked) - 1 - position)
         # else someone else filled the last slot a moment ago: next best

@@ -40,7 +40,7 @@ from ticketing.customers.models import Customer
 from ticketing.db import UTCDateTime
 from ticketing.errors import InvalidInput
 from ticketing.routing.choice import TicketNeeds, explain, rank, why_not
-from ticketing.routing.service import AGENT_COLUMNS, agent_state, assignment_event
+from ticketing.routing.service import AGENT_COLUMNS, CLAIM_SLOTS, agent_state, assignment_event
 from ticketing.tickets.models import PRIORITY_RANK, Message, Ticket, TicketEvent
 from ticketing.tickets.schemas import TicketIn
 
@@ -408,7 +408,7 @@ class _Agents:
         """Take the chosen slots. Capacity is checked by each UPDATE itself, so two processes can never both take
         an agent's last slot; when another process got there first, the batch goes again (Contention)."""
         for agent_id, slots in sorted(self.taken.items()):  # always in the same order: no deadlock between batches
-            if db.execute(_CLAIM_SLOTS, {"agent_id": agent_id, "slots": slots, "now": self.now}).rowcount != 1:
+            if db.execute(CLAIM_SLOTS, {"agent_id": agent_id, "slots": slots, "now": self.now}).rowcount != 1:
                 raise Contention(f"agent {agent_id} has no {slots} free slot(s) any more")
 
 
@@ -458,7 +458,6 @@ _RECENT_TICKETS = select(Ticket.customer_id, Ticket.created_at).where(
 )
 _MAKE_VIP = update(Customer.__table__).where(Customer.id.in_(bindparam("ids", expanding=True))).values(plan="vip")
 _CUSTOMER_COLUMNS = ("name", "email", "phone", "external_id", "plan", "language", "consent", "created_at")
-_agents = Agent.__table__
 # An agent's teams, skills and languages (JSON lists) are read as text and parsed once per distinct text: decoding
 # them for every agent of every batch was a tenth of the writer's work.
 _AGENT_LISTS = ("teams", "skills", "languages")
@@ -470,16 +469,6 @@ _SELECT_AGENTS = select(*(cast(c, Text).label(c.key) if c.key in _AGENT_LISTS el
 @lru_cache(maxsize=4096)
 def _json_tuple(text: str | None) -> tuple:
     return tuple(json.loads(text)) if text else ()
-
-
-_CLAIM_SLOTS = (
-    update(_agents)
-    .where(_agents.c.id == bindparam("agent_id"), _agents.c.open_assigned + bindparam("slots") <= _agents.c.capacity)
-    .values(
-        open_assigned=_agents.c.open_assigned + bindparam("slots"),
-        last_assigned_at=bindparam("now", type_=UTCDateTime()),
-    )
-)
 
 
 def _insert(db, table, rows: list[dict]) -> list[int]:
