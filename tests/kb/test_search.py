@@ -98,11 +98,19 @@ def test_delivered_elsewhere_and_store_cards_are_still_ours():
         ("quiero trabajar en condor, donde mando el cv", "es"),
         ("do you do wholesale prices for schools", "en"),
         ("are you hiring?", "en"),
+        ("venden seguros para autos?", "es"),
+        ("cuanto cuesta el seguro contra robo para el celular", "es"),
+        ("do you offer phone insurance", "en"),
     ],
 )
 def test_a_service_the_store_does_not_offer_is_declined(question, language):
     decision = KB.decide(question, language)
     assert (decision.action, decision.reason, decision.hits) == ("decline", "not_offered", [])
+
+
+def test_a_safe_payment_is_not_insurance():
+    decision = KB.decide("es seguro pagar con tarjeta en la pagina?", "es")
+    assert decision.reason != "not_offered"
 
 
 def test_coupons_points_and_gift_cards_as_part_payment_are_still_answered():
