@@ -25,7 +25,7 @@ help:
 run: setup
 	@$(PY) scripts/run.py
 
-setup: $(BACKEND)/.installed $(BOT)/.installed .env $(MODEL) var/.migrated
+setup: $(BACKEND)/.installed $(BOT)/.installed node_modules/.installed .env $(MODEL) var/.migrated
 
 $(BACKEND)/.installed: requirements/backend.lock
 	@py=$$(scripts/find-python.sh backend) || exit 1; \
@@ -38,6 +38,12 @@ $(BOT)/.installed: requirements/bot.lock
 	echo "creating the bot environment ($$py, rasa 3.6.21: about a minute, 2.7 GB)…"; \
 	rm -rf $(BOT) && $$py -m venv $(BOT) && \
 	$(BOT)/bin/pip install --progress-bar on -r requirements/bot.lock && touch $@
+
+# Front-end packages (pinned in package-lock.json), served by the backend and used by the browser tests.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 18+) is needed for the web pages' packages: install Node.js"; exit 1; }
+	@echo "installing the front-end packages (npm ci)…"
+	@npm ci --no-audit --no-fund --loglevel=error && touch $@
 
 .env: .env.example
 	@test -f .env || $(PY) scripts/make_env.py
@@ -73,7 +79,7 @@ test-bot: $(BOT)/.installed $(MODEL)
 	PYTHONPATH=$(CURDIR):$(CURDIR)/bot $(BOT_PY) -m pytest -q -p no:cacheprovider tests/actions
 	cd bot && ../$(RASA) test core --stories tests/ --model models/mostrador.tar.gz --out ../var/rasa-test-results --fail-on-prediction-errors --quiet
 
-test-e2e: $(BACKEND)/.installed $(BOT)/.installed $(MODEL)
+test-e2e: $(BACKEND)/.installed $(BOT)/.installed node_modules/.installed $(MODEL)
 	$(PY) -m pytest -q tests/e2e
 
 test-compose:

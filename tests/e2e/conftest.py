@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.e2e.browser import browser, page  # noqa: F401  (fixtures for the browser tests)
 from ticketing.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
