@@ -5,6 +5,7 @@ WORKDIR /app
 COPY requirements/bot.lock requirements/bot.lock
 RUN pip install -r requirements/bot.lock
 COPY kb kb
+COPY mostrador mostrador
 COPY kb_articles kb_articles
 COPY bot bot
 WORKDIR /app/bot

@@ -5,6 +5,7 @@ WORKDIR /app
 COPY requirements/backend.lock requirements/backend.lock
 RUN pip install -r requirements/backend.lock
 COPY kb kb
+COPY mostrador mostrador
 COPY kb_articles kb_articles
 COPY ticketing ticketing
 RUN useradd --system --home /app mostrador && chown -R mostrador /app

@@ -1,7 +1,6 @@
 """The ticket form, its validation, and handing the conversation to the ticketing backend."""
 
 import logging
-import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,11 +21,11 @@ from actions.validators import (
     clean_order_number,
     clean_phone,
 )
+from mostrador.ticket_numbers import find_ticket_number
 
 log = logging.getLogger(__name__)
 
 FORM_SLOTS = ("customer_name", "customer_email", "customer_phone", "order_number", "issue_description", "data_consent")
-_TICKET_NUMBER = re.compile(r"\bT-?(\d{6})\b", re.IGNORECASE)
 
 
 def _intent(tracker: Tracker) -> str | None:
@@ -263,8 +262,7 @@ class ActionTicketStatus(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language = _language(tracker)
         text = tracker.latest_message.get("text") or ""
-        found = _TICKET_NUMBER.search(text)
-        number = f"T-{found.group(1)}" if found else tracker.get_slot("ticket_number")
+        number = find_ticket_number(text) or tracker.get_slot("ticket_number")
         if not number:
             if hit := article_for_an_unsure_request(tracker):
                 # "en q parte va mi paquete?": an order, not a ticket; the KB knows how to follow it.

@@ -31,6 +31,7 @@ from sqlalchemy import Text, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mostrador.ticket_numbers import ticket_number
 from ticketing.agents.models import Agent
 from ticketing.business.runtime import Business
 from ticketing.classification.classifier import Classification
@@ -426,7 +427,7 @@ def _existing_outcome(session: Session, ticket: Ticket) -> Outcome:
 def _view(row: dict, customer: dict) -> SimpleNamespace:
     """The new ticket as the response shows it: the row just written, without an ORM object's bookkeeping."""
     view = SimpleNamespace(**row, first_responded_at=None, customer=SimpleNamespace(**customer))
-    view.number = f"T-{row['id']:06d}"
+    view.number = ticket_number(row["id"])
     return view
 
 

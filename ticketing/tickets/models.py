@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mostrador.ticket_numbers import ticket_number
 from ticketing.customers.models import Customer
 from ticketing.db import Base, utcnow
 
@@ -60,7 +61,7 @@ class Ticket(Base):
     @property
     def number(self) -> str | None:
         """What people call the ticket: T-000123, its id (so it costs no second write)."""
-        return None if self.id is None else f"T-{self.id:06d}"
+        return None if self.id is None else ticket_number(self.id)
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"

@@ -1,11 +1,11 @@
 """Ticket use cases. Each loads what it needs, calls the pure rules, and commits once."""
 
-import re
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from mostrador.ticket_numbers import parse_ticket_number
 from ticketing.agents.models import Agent
 from ticketing.business.runtime import Business
 from ticketing.classification.priority import TicketFacts, decide_priority
@@ -24,8 +24,6 @@ TRANSITIONS = {
     "resolved": {"open", "closed"},
     "closed": set(),
 }
-
-_TICKET_NUMBER = re.compile(r"[Tt]-(\d{1,12})")
 
 
 def _recent_tickets(session: Session, customer: Customer, since: datetime) -> int:
@@ -100,8 +98,8 @@ def get_ticket(session: Session, ticket_id: int, *, detail: bool = False, for_up
 
 
 def get_by_number(session: Session, number: str) -> Ticket:
-    match = _TICKET_NUMBER.fullmatch(number.strip())
-    ticket = session.get(Ticket, int(match[1])) if match else None
+    ticket_id = parse_ticket_number(number)
+    ticket = session.get(Ticket, ticket_id) if ticket_id is not None else None
     if ticket is None:
         raise NotFound(f"ticket {number} does not exist")
     return ticket
