@@ -202,10 +202,6 @@ class BusinessConfig(_Strict):
                 return key
         return None
 
-    def policy_for(self, priority: str) -> SlaPolicyConfig:
-        """The first policy in file order that matches the priority."""
-        return next(p for p in self.sla.policies if p.priority == priority)
-
 
 def load_business(path: Path) -> BusinessConfig:
     """Read and validate the business file; raise ConfigError naming file, key and problem."""

@@ -4,7 +4,6 @@ import hashlib
 import os
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -15,7 +14,8 @@ from kb.articles import load_articles
 from ticketing.business.config import BusinessConfig, ConfigError, load_business
 from ticketing.classification.classifier import TicketClassifier, load_labelled
 from ticketing.classification.priority import signals
-from ticketing.sla.calendar import BusinessCalendar
+from ticketing.sla import policy as sla_policy
+from ticketing.sla.policy import SlaPromise, SlaRules
 
 LABELLED_TICKETS = Path(__file__).resolve().parent.parent / "data" / "labelled_tickets.jsonl"
 KB_DIR = Path(__file__).resolve().parent.parent.parent / "kb_articles"
@@ -45,23 +45,17 @@ def classifier_cache_file(cache_dir: Path, learned_from: tuple, code_dir: Path =
     return Path(cache_dir) / f"classifier-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pickle"
 
 
-@dataclass(frozen=True)
-class SlaPromise:
-    policy: str
-    calendar: BusinessCalendar
-    first_response_minutes: float
-    resolution_minutes: float
-    first_response_due_at: datetime
-    resolution_due_at: datetime
-    first_response_warn_at: datetime
-    resolution_warn_at: datetime
-
-
 class Business:
     def __init__(self, config: BusinessConfig, classifier: TicketClassifier):
         self.config = config
         self.classifier = classifier
         self.calendars = config.calendar_objects
+        self.sla = SlaRules(
+            policies=tuple(config.sla.policies),
+            calendars=self.calendars,
+            vip_first_response_factor=config.sla.vip_first_response_factor,
+            at_risk_fraction=config.sla.at_risk_fraction,
+        )
 
     @classmethod
     def load(
@@ -102,27 +96,9 @@ class Business:
     def team_of(self, category: str) -> str:
         return self.config.categories[category].team
 
-    def calendar_of_policy(self, policy_name: str) -> BusinessCalendar:
-        policy = next(p for p in self.config.sla.policies if p.name == policy_name)
-        return self.calendars[policy.calendar]
-
     def sla_promise(self, priority: str, vip: bool, received_at: datetime) -> SlaPromise:
-        """Due dates for a ticket of this priority and plan received at `received_at`."""
-        policy = self.config.policy_for(priority)
-        calendar = self.calendars[policy.calendar]
-        first = policy.first_response_minutes * (self.config.sla.vip_first_response_factor if vip else 1)
-        resolution = policy.resolution_minutes
-        warn = self.config.sla.at_risk_fraction
-        return SlaPromise(
-            policy=policy.name + (" (VIP)" if vip else ""),
-            calendar=calendar,
-            first_response_minutes=first,
-            resolution_minutes=resolution,
-            first_response_due_at=calendar.add_minutes(received_at, first),
-            resolution_due_at=calendar.add_minutes(received_at, resolution),
-            first_response_warn_at=calendar.add_minutes(received_at, first * warn),
-            resolution_warn_at=calendar.add_minutes(received_at, resolution * warn),
-        )
+        """Due dates for a ticket of this priority and plan received at `received_at` (rules: `sla/policy.py`)."""
+        return sla_policy.promise(self.sla, priority, vip, received_at)
 
     def repeat_window(self) -> timedelta:
         return timedelta(days=self.config.priority.repeat_contact_days)

@@ -1,4 +1,4 @@
-"""The SLA watch: find tickets at risk (80% of a target) or past it, record it, and escalate.
+"""The SLA watch: find tickets at risk (80% of a target) or past it, record it, and escalate (rules: `policy.py`).
 
 Runs in every backend process every few seconds; rows are claimed with FOR UPDATE SKIP LOCKED, so several
 processes never record the same warning twice.
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ticketing.agents.models import Agent
 from ticketing.business.runtime import Business
 from ticketing.routing import service as routing
+from ticketing.sla import policy
 from ticketing.tickets.models import Ticket, TicketEvent
 
 ACTIVE = ("new", "open")  # pending tickets wait on the customer: their clock is paused
@@ -68,15 +69,16 @@ def sweep(session: Session, business: Business, now: datetime, limit: int = 500)
     )
     counts = {"at_risk": 0, "breached": 0}
     for ticket in candidates:
-        first_pending = ticket.first_responded_at is None and ticket.first_response_due_at is not None
-        breached = []
-        if first_pending and ticket.first_response_due_at <= now and not ticket.first_response_breached:
-            ticket.first_response_breached = True
-            breached.append(("first_response", ticket.first_response_due_at))
-        if ticket.resolution_due_at and ticket.resolution_due_at <= now and not ticket.resolution_breached:
-            ticket.resolution_breached = True
-            breached.append(("resolution", ticket.resolution_due_at))
-        for target, due in breached:
+        found = policy.watch(
+            policy.targets_of(ticket),
+            first_responded=ticket.first_responded_at is not None,
+            first_response_breached=ticket.first_response_breached,
+            resolution_breached=ticket.resolution_breached,
+            state=ticket.sla_state,
+            now=now,
+        )
+        for target, due in found.breached:
+            setattr(ticket, f"{target}_breached", True)
             ticket.sla_state = "breached"
             counts["breached"] += 1
             _event(
@@ -87,15 +89,15 @@ def sweep(session: Session, business: Business, now: datetime, limit: int = 500)
                 now,
                 {"target": target},
             )
-        if ticket.sla_state == "ok":
-            target = "first_response" if first_pending and ticket.first_response_warn_at <= now else "resolution"
+        if found.at_risk:
+            target = found.at_risk
             ticket.sla_state = "at_risk"
             counts["at_risk"] += 1
             _event(
                 session,
                 ticket,
                 "sla_at_risk",
-                f"{target.replace('_', ' ')} at {business.config.sla.at_risk_fraction:.0%} of its target: "
+                f"{target.replace('_', ' ')} at {business.sla.at_risk_fraction:.0%} of its target: "
                 "shown first in the queue; reassign if the assignee cannot answer in time",
                 now,
                 {"target": target},

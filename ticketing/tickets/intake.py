@@ -253,6 +253,7 @@ def _plan(draft: Draft, business: Business, customers: "_Customers", agents: "_A
         created_at=now,
         updated_at=now,
         sla_policy=sla.policy,
+        sla_vip=sla.vip,
         sla_state="ok",
         first_response_due_at=sla.first_response_due_at,
         resolution_due_at=sla.resolution_due_at,
@@ -270,7 +271,7 @@ def _plan(draft: Draft, business: Business, customers: "_Customers", agents: "_A
         (
             "sla_started",
             "system",
-            f"policy {sla.policy}: first response by {sla.first_response_due_at:%Y-%m-%d %H:%M} UTC",
+            f"policy {sla.label}: first response by {sla.first_response_due_at:%Y-%m-%d %H:%M} UTC",
             {},
         ),
         (assigned["kind"], assigned["actor"], assigned["reason"], assigned["data"]),

@@ -40,7 +40,8 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # SLA: the promise, and what became of it.
-    sla_policy: Mapped[str | None] = mapped_column(String(60))
+    sla_policy: Mapped[str | None] = mapped_column(String(60))  # the policy's name in the business file
+    sla_vip: Mapped[bool] = mapped_column(default=False)  # the VIP first-response target applies
     first_response_due_at: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]
     first_response_warn_at: Mapped[datetime | None]

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ticketing.agents.models import Agent
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
+from ticketing.sla.policy import policy_label
 from ticketing.tickets import intake, service
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.schemas import (
@@ -52,7 +53,7 @@ def ticket_out(ticket: Ticket, assignee: str | None) -> dict:
         "conversation_id": ticket.conversation_id,
         "consent": ticket.consent,
         "sla": {
-            "policy": ticket.sla_policy,
+            "policy": policy_label(ticket.sla_policy, ticket.sla_vip),
             "first_response_due_at": ticket.first_response_due_at,
             "resolution_due_at": ticket.resolution_due_at,
             "state": ticket.sla_state,

@@ -13,6 +13,7 @@ from ticketing.classification.text import detect_language
 from ticketing.customers.models import Customer
 from ticketing.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from ticketing.routing import service as routing
+from ticketing.sla import policy as sla_policy
 from ticketing.tickets import intake
 from ticketing.tickets.models import PRIORITY_RANK, CsatAnswer, Message, Ticket, TicketEvent
 from ticketing.tickets.schemas import ClassifyIn, CsatIn, MessageIn, TicketIn, TicketPatch
@@ -74,7 +75,7 @@ def classify(session: Session, *, classify_in: ClassifyIn, business: Business, n
         "tier": business.config.categories[verdict.category].tier,
         "language": language,
         "sla": {
-            "policy": sla.policy,
+            "policy": sla.label,
             "first_response_due_at": sla.first_response_due_at,
             "resolution_due_at": sla.resolution_due_at,
         },
@@ -160,24 +161,25 @@ def _agent_by_email(session: Session, email: str) -> Agent:
 
 def _shift_clock(ticket: Ticket, business: Business, paused_from: datetime, now: datetime) -> None:
     """Move every open target later by the working time the ticket spent waiting on the customer."""
-    calendar = business.calendar_of_policy(ticket.sla_policy.removesuffix(" (VIP)"))
-    for field in ("first_response_due_at", "first_response_warn_at", "resolution_due_at", "resolution_warn_at"):
-        due = getattr(ticket, field)
-        if due is None or (field.startswith("first") and ticket.first_responded_at):
-            continue
-        remaining = calendar.minutes_between(paused_from, due)
-        if remaining > 0:
-            setattr(ticket, field, calendar.add_minutes(now, remaining))
+    targets = sla_policy.resume(
+        sla_policy.targets_of(ticket),
+        business.sla.calendar_of(ticket.sla_policy),
+        paused_from,
+        now,
+        first_responded=ticket.first_responded_at is not None,
+    )
+    for field, value in vars(targets).items():
+        setattr(ticket, field, value)
     _refresh_next_due(ticket)
 
 
 def _refresh_next_due(ticket: Ticket) -> None:
-    if ticket.status in ("resolved", "closed") or ticket.paused_at:
-        ticket.next_due_at = None
-    elif ticket.first_responded_at is None:
-        ticket.next_due_at = ticket.first_response_due_at
-    else:
-        ticket.next_due_at = ticket.resolution_due_at
+    ticket.next_due_at = sla_policy.next_due(
+        closed=ticket.status in ("resolved", "closed"),
+        paused=ticket.paused_at is not None,
+        first_responded=ticket.first_responded_at is not None,
+        targets=sla_policy.targets_of(ticket),
+    )
 
 
 def change_status(
@@ -198,7 +200,7 @@ def change_status(
         ticket.paused_at = now
     if new == "resolved":
         ticket.resolved_at = now
-        if ticket.resolution_due_at and now > ticket.resolution_due_at:
+        if sla_policy.missed(ticket.resolution_due_at, now):
             ticket.resolution_breached = True
         if ticket.assignee_id is not None:
             routing.release(session, ticket)
@@ -288,7 +290,7 @@ def add_message(
     if message_in.author == "agent" and not message_in.internal:
         if ticket.first_responded_at is None:
             ticket.first_responded_at = now
-            if ticket.first_response_due_at and now > ticket.first_response_due_at:
+            if sla_policy.missed(ticket.first_response_due_at, now):
                 ticket.first_response_breached = True
             elif ticket.sla_state == "at_risk":
                 ticket.sla_state = "ok"  # answered in time: the resolution target is watched afresh
