@@ -22,12 +22,11 @@ import queue
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import Text, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,8 +39,8 @@ from ticketing.classification.text import detect_language
 from ticketing.customers.models import Customer
 from ticketing.db import UTCDateTime
 from ticketing.errors import InvalidInput
-from ticketing.routing.choice import TicketNeeds, explain, rank, why_not
-from ticketing.routing.service import AGENT_COLUMNS, CLAIM_SLOTS, agent_state, assignment_event
+from ticketing.routing.choice import TicketNeeds
+from ticketing.routing.service import AgentPool, Contention, assignment_event
 from ticketing.tickets.models import PRIORITY_RANK, Message, Ticket, TicketEvent
 from ticketing.tickets.schemas import TicketIn
 
@@ -111,10 +110,6 @@ def prepare(
     )
 
 
-class Contention(Exception):
-    """Another process took an agent's slot this batch counted on: the batch goes again ticket by ticket."""
-
-
 def create_tickets(session: Session, business: Business, drafts: list[Draft]) -> list[Outcome | Exception]:
     """Create the drafts' tickets in one transaction; one outcome (or the error) per draft, in order.
 
@@ -166,7 +161,7 @@ def _create(session: Session, business: Business, drafts: list[Draft]) -> list[O
     db = session.connection()
     existing = _existing_by_key(session, [d.idempotency_key for d in drafts if d.idempotency_key])
     customers = _Customers(db, [d for d in drafts if d.ticket_in.consent], business.repeat_window())
-    agents = _Agents(db, business)
+    agents = AgentPool(db, business)
 
     outcomes: list[Outcome | None] = []
     plans: list[dict] = []  # the new tickets: their row, customer, timeline, transcript, agent and Outcome slot
@@ -216,7 +211,7 @@ def _create(session: Session, business: Business, drafts: list[Draft]) -> list[O
     return outcomes
 
 
-def _plan(draft: Draft, business: Business, customers: "_Customers", agents: "_Agents") -> dict:
+def _plan(draft: Draft, business: Business, customers: "_Customers", agents: AgentPool) -> dict:
     """Everything about one new ticket, decided in memory: its row, customer, agent, timeline and transcript."""
     ticket_in, now, verdict, language = draft.ticket_in, draft.now, draft.verdict, draft.language
     customer, recent = customers.resolve(draft)
@@ -376,44 +371,6 @@ def _identifier(draft: Draft, kind: str) -> str | None:
     return value.lower() if kind == "email" and value else value
 
 
-class _Agents:
-    """The agents as the batch sees them: read once, then each assignment counts against the next choice."""
-
-    def __init__(self, db, business: Business):
-        self.business = business
-        self.rows = {}
-        for row in db.execute(_SELECT_AGENTS):
-            agent = SimpleNamespace(**row._asdict())
-            for key in _AGENT_LISTS:
-                setattr(agent, key, _json_tuple(getattr(agent, key)))
-            self.rows[agent.id] = agent
-        self.states: dict[int, object] | None = None
-        self.taken: Counter = Counter()  # agent id -> slots this batch takes
-        self.now: datetime | None = None
-
-    def choose(self, needs: TicketNeeds, now: datetime):
-        """The best eligible agent's row (or None) and the reason, for the timeline."""
-        if self.states is None:
-            self.states = {i: agent_state(a, self.business, now) for i, a in self.rows.items()}
-        team = [s for s in self.states.values() if needs.team in s.teams]
-        ranked = rank(team, needs)
-        if not ranked:
-            blockers = "; ".join(f"{s.name} {why_not(s, needs)}" for s in team)
-            return None, "no eligible agent: " + (blockers or "the team has no agents")
-        best = ranked[0]
-        self.states[best.id] = replace(best, open_assigned=best.open_assigned + 1, last_assigned_at=now)
-        self.taken[best.id] += 1
-        self.now = max(self.now, now) if self.now else now
-        return self.rows[best.id], explain(best, needs, len(ranked) - 1)
-
-    def claim(self, db) -> None:
-        """Take the chosen slots. Capacity is checked by each UPDATE itself, so two processes can never both take
-        an agent's last slot; when another process got there first, the batch goes again (Contention)."""
-        for agent_id, slots in sorted(self.taken.items()):  # always in the same order: no deadlock between batches
-            if db.execute(CLAIM_SLOTS, {"agent_id": agent_id, "slots": slots, "now": self.now}).rowcount != 1:
-                raise Contention(f"agent {agent_id} has no {slots} free slot(s) any more")
-
-
 def _existing_by_key(session: Session, keys: list[str]) -> dict[str, Ticket]:
     if not keys:
         return {}
@@ -460,17 +417,6 @@ _RECENT_TICKETS = select(Ticket.customer_id, Ticket.created_at).where(
 )
 _MAKE_VIP = update(Customer.__table__).where(Customer.id.in_(bindparam("ids", expanding=True))).values(plan="vip")
 _CUSTOMER_COLUMNS = ("name", "email", "phone", "external_id", "plan", "language", "consent", "created_at")
-# An agent's teams, skills and languages (JSON lists) are read as text and parsed once per distinct text: decoding
-# them for every agent of every batch was a tenth of the writer's work.
-_AGENT_LISTS = ("teams", "skills", "languages")
-_SELECT_AGENTS = select(*(cast(c, Text).label(c.key) if c.key in _AGENT_LISTS else c for c in AGENT_COLUMNS)).order_by(
-    Agent.id
-)
-
-
-@lru_cache(maxsize=4096)
-def _json_tuple(text: str | None) -> tuple:
-    return tuple(json.loads(text)) if text else ()
 
 
 def _insert(db, table, rows: list[dict]) -> list[int]:
