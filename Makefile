@@ -76,7 +76,7 @@ test-kb: $(BACKEND)/.installed
 
 test-bot: $(BOT)/.installed $(MODEL)
 	$(BOT_PY) scripts/validate_bot.py
-	PYTHONPATH=$(CURDIR):$(CURDIR)/bot $(BOT_PY) -m pytest -q -p no:cacheprovider tests/actions
+	PYTHONPATH=$(CURDIR):$(CURDIR)/bot $(BOT_PY) -m pytest -q -p no:cacheprovider tests/actions tests/whatsapp
 	cd bot && ../$(RASA) test core --stories tests/ --model models/mostrador.tar.gz --out ../var/rasa-test-results --fail-on-prediction-errors --quiet
 
 test-e2e: $(BACKEND)/.installed $(BOT)/.installed node_modules/.installed $(MODEL)

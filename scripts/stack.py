@@ -91,6 +91,7 @@ class Stack:
         base.setdefault("ACTIONS_BOT_API_TOKEN", base.get("BOT_API_TOKEN", ""))
         base.setdefault("ACTIONS_OUTBOX_DB", str(var_dir / "actions-outbox.db"))
         base.setdefault("BOT_TRACKER_DB", str(var_dir / "tracker.db"))
+        base.setdefault("WHATSAPP_INBOX_DB", str(var_dir / "whatsapp-inbox.db"))
         self.env = base
         root_path = str(ROOT)
         token = base.get("BOT_API_TOKEN", "")

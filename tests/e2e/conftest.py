@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.e2e.browser import browser, page  # noqa: F401  (fixtures for the browser tests)
+from tests.whatsapp.fake_graph import FakeGraph
 from ticketing.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
@@ -128,7 +129,18 @@ def stack(tmp_path_factory):
     # A channel that receives pushed messages: Rasa's callback channel, posting to a local recorder.
     inbox = Inbox()
     credentials = var / "credentials.yml"
-    credentials.write_text(f"rest:\ncallback:\n  url: {inbox.url}\n")
+    # WhatsApp's Graph API: a local fake that records every send.
+    graph = FakeGraph()
+    env.update(
+        WHATSAPP_APP_SECRET=secrets.token_hex(16),
+        WHATSAPP_VERIFY_TOKEN=secrets.token_urlsafe(12),
+        WHATSAPP_ACCESS_TOKEN=secrets.token_urlsafe(24),
+        WHATSAPP_PHONE_NUMBER_ID="106540352242922",
+        WHATSAPP_GRAPH_URL=graph.url,
+    )
+    if os.environ.get("TEST_REDIS_URL"):
+        env["WHATSAPP_REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    credentials.write_text(f"rest:\ncallback:\n  url: {inbox.url}\nmostrador_whatsapp.channel.WhatsAppInput:\n")
     env["BOT_CREDENTIALS"] = str(credentials)
 
     run_env = {**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)}
@@ -137,12 +149,14 @@ def stack(tmp_path_factory):
     ports = Ports(ticketing=free_port(), actions=free_port(), rasa=free_port())
     running = Stack(env, ports, var)
     running.inbox = inbox
+    running.graph = graph
     running.start()
     try:
         running.wait_healthy(timeout=240)
         yield running
     finally:
         running.stop()
+        graph.close()
         if database:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -1,0 +1,345 @@
+"""The WhatsApp Cloud API channel: Rasa's input channel `whatsapp` and its output channel.
+
+In credentials.yml: `mostrador_whatsapp.channel.WhatsAppInput:` (settings come from WHATSAPP_* variables).
+
+    GET  /webhooks/whatsapp/webhook   Meta's verification: hub.mode=subscribe and our verify token echo hub.challenge
+    POST /webhooks/whatsapp/webhook   notifications, signed with the app secret (X-Hub-Signature-256)
+
+A POST is answered as soon as its signature is checked and its body is kept in the durable inbox (inbox.py); a
+worker on the same event loop then takes notifications in order: statuses are recorded, each customer message is
+claimed by its wamid (duplicates dropped) and goes through the bot, one at a time per customer and concurrently
+across customers. The bot's answers go out through the Graph API (graph.py) as WhatsApp messages (messages.py).
+What the backend pushes (`trigger_intent` with `output_channel=latest`) comes back here through
+`get_output_channel`, so an agent's reply reaches the customer's phone from any Rasa server.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from mostrador_whatsapp.graph import GraphClient, GraphError
+from mostrador_whatsapp.inbox import Inbox
+from mostrador_whatsapp.messages import graph_messages
+from mostrador_whatsapp.settings import WhatsAppSettings
+from mostrador_whatsapp.webhook import (
+    BadNotification,
+    Incoming,
+    parse_body,
+    read_notification,
+    signature_is_valid,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+MAX_BODY_BYTES = 512 * 1024  # Meta's notifications are a few KB; a 70 KB text still fits
+MAX_IN_FLIGHT = 64  # notifications being processed at once (different customers run concurrently)
+# Intents only the backend may push (trigger_intent): a button id that names one is not ours.
+PUSHED_INTENTS = {"agent_reply", "ticket_created", "ticket_resolved"}
+SEND_RETRY_DELAYS = (5, 15, 60, 300, 900)
+
+
+def _error(status: int, code: str, detail: str) -> HTTPResponse:
+    return response.json({"detail": detail, "code": code}, status=status)
+
+
+class SendFailed(Exception):
+    """A message pushed by the backend could not be delivered; the reason names Meta's error code."""
+
+
+class WhatsAppRuntime:
+    """What the input and output sides share in one Rasa server: settings, the inbox, the Graph client, the worker."""
+
+    def __init__(self, settings: WhatsAppSettings):
+        self.settings = settings
+        self.graph = GraphClient(
+            settings.graph_url, settings.phone_number_id, settings.access_token, settings.send_timeout_seconds
+        )
+        self.inbox: Inbox | None = None
+        self.app: Any = None
+        self.on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._tails: dict[str, asyncio.Task] = {}
+        self._worker: asyncio.Task | None = None
+        self._dispatched = 0
+
+    # --- lifecycle (Sanic listeners of the blueprint)
+    def start(self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        import os
+
+        self.app, self.on_new_message = app, on_new_message
+        self.inbox = Inbox(
+            self.settings.inbox_path, self.settings.redis_url, os.environ.get("WHATSAPP_INBOX_SYNC", "normal")
+        )
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def stop(self) -> None:
+        if self._worker:
+            self._worker.cancel()
+        await self.graph.close()
+        if self.inbox:
+            await self.inbox.close()
+
+    # --- receiving
+    def keep(self, body: bytes) -> None:
+        assert self.inbox is not None
+        self.inbox.keep(body)
+        self._wake.set()
+
+    def _agent_ready(self) -> bool:
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        return bool(agent and agent.is_ready())
+
+    async def _work(self) -> None:
+        while not self._agent_ready():
+            await asyncio.sleep(0.2)
+        assert self.inbox is not None
+        self._dispatched = 0  # everything left in the inbox by a previous run is processed first
+        last_housekeeping = 0.0
+        while True:
+            try:
+                rows = self.inbox.waiting(self._dispatched)
+                for notification_id, body in rows:
+                    await self._slots.acquire()
+                    self._dispatched = notification_id
+                    asyncio.get_running_loop().create_task(self._process(notification_id, body))
+                if time.monotonic() - last_housekeeping > 1:
+                    last_housekeeping = time.monotonic()
+                    await self._retry_sends()
+                    self.inbox.forget_old()
+                if not rows:
+                    self._wake.clear()
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), timeout=1)
+                    except asyncio.TimeoutError:
+                        pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("WhatsApp inbox worker failed; continuing in a second")
+                await asyncio.sleep(1)
+
+    async def _process(self, notification_id: int, body: bytes) -> None:
+        assert self.inbox is not None
+        try:
+            messages, statuses = read_notification(parse_body(body))
+            for status in statuses:
+                self.inbox.status(status.wamid, status.recipient, status.status, status.errors)
+                if status.status == "failed":
+                    log.warning(
+                        "WhatsApp could not deliver %s to %s: %s", status.wamid, status.recipient, status.errors
+                    )
+            turns = []
+            for message in messages:
+                if not await self.inbox.claim(message.wamid, notification_id):
+                    log.info("WhatsApp message %s already processed: duplicate dropped", message.wamid)
+                    continue
+                turns.append(self._after_previous(message))
+            await asyncio.gather(*turns)
+            self.inbox.done(notification_id)
+        except BadNotification:
+            self.inbox.done(notification_id)  # checked before it was kept; cannot happen, never retried
+        except Exception:
+            # Kept in the inbox: processed again on the next start (the claims let the same row through).
+            log.exception("WhatsApp notification %s failed; it stays in the inbox", notification_id)
+        finally:
+            self._slots.release()
+
+    def _after_previous(self, message: Incoming) -> Awaitable[None]:
+        """One customer's messages go through the bot in the order they arrived."""
+        previous = self._tails.get(message.wa_id)
+
+        async def turn() -> None:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            await self._handle(message)
+
+        task = asyncio.get_running_loop().create_task(turn())
+        self._tails[message.wa_id] = task
+        task.add_done_callback(
+            lambda t: self._tails.pop(message.wa_id) if self._tails.get(message.wa_id) is t else None
+        )
+        return task
+
+    def _text_for(self, message: Incoming) -> str:
+        """What the bot reads: the text, or a reply's id (our payload) — unless the id is not one we could have sent."""
+        if not message.is_reply:
+            return message.text
+        payload = message.text.strip()
+        if not payload.startswith("/"):
+            return payload or (message.reply_title or "")
+        intent = payload[1:]
+        domain = getattr(getattr(self.app.ctx, "agent", None), "domain", None)
+        known = set(domain.intents) if domain is not None else set()
+        if intent in known and intent not in PUSHED_INTENTS:
+            return payload
+        log.warning("WhatsApp reply id %r is not one of the bot's buttons; read as its title", payload[:80])
+        return (message.reply_title or "").lstrip("/")
+
+    async def _handle(self, message: Incoming) -> None:
+        assert self.on_new_message is not None
+        metadata = {
+            CHANNEL: {
+                "wamid": message.wamid,
+                "wa_id": message.wa_id,
+                "profile_name": message.profile_name,
+                "timestamp": message.timestamp,
+                "attachment": asdict(message.attachment) if message.attachment else None,
+            }
+        }
+        text = self._text_for(message) if not message.attachment else (message.text or f"[{message.attachment.type}]")
+        await self.on_new_message(
+            UserMessage(
+                text=text,
+                output_channel=WhatsAppOutput(self, pushed=False),
+                sender_id=message.wa_id,
+                input_channel=CHANNEL,
+                metadata=metadata,
+                message_id=message.wamid,
+            )
+        )
+
+    # --- sending
+    async def deliver(self, payload: dict[str, Any], message_ref: str | None, pushed: bool) -> None:
+        """Send one Graph message. Pushed by the backend: failures are raised (its outbox retries and tells the
+        agent). Answering the customer: a temporary failure is kept and retried; a permanent one is logged."""
+        assert self.inbox is not None
+        recipient = str(payload.get("to"))
+        try:
+            wamid = await self.graph.send(payload)
+        except GraphError as error:
+            if pushed:
+                raise SendFailed(str(error)) from None
+            if error.retryable:
+                log.warning("WhatsApp send to %s deferred: %s", recipient, error)
+                self.inbox.defer(recipient, payload, message_ref, str(error), SEND_RETRY_DELAYS[0])
+            else:
+                log.error("WhatsApp send to %s failed for good: %s", recipient, error)
+            return
+        self.inbox.sent(wamid, recipient, message_ref)
+
+    async def _retry_sends(self) -> None:
+        assert self.inbox is not None
+        for send_id, recipient, payload, message_ref, attempts in self.inbox.due_sends():
+            try:
+                wamid = await self.graph.send_once(payload)
+            except GraphError as error:
+                if error.retryable and attempts < len(SEND_RETRY_DELAYS):
+                    self.inbox.retry_later(send_id, attempts + 1, str(error), SEND_RETRY_DELAYS[attempts])
+                else:
+                    log.error("WhatsApp send to %s given up after %d attempts: %s", recipient, attempts, error)
+                    self.inbox.drop_send(send_id)
+                continue
+            self.inbox.sent(wamid, recipient, message_ref)
+            self.inbox.drop_send(send_id)
+
+
+class WhatsAppOutput(OutputChannel):
+    """Sends the bot's messages to one customer's phone through the Graph API."""
+
+    def __init__(self, runtime: WhatsAppRuntime, pushed: bool):
+        self.runtime, self.pushed = runtime, pushed
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        ref = message.get("message_ref")
+        for payload in graph_messages(recipient_id, message):
+            await self.runtime.deliver(payload, str(ref) if ref is not None else None, self.pushed)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {**kwargs, "text": text})
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {**kwargs, "text": text, "buttons": buttons})
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"image": image})
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        pass  # custom payloads (kb_article) describe what the text already says
+
+
+class WhatsAppInput(InputChannel):
+    def __init__(self, settings: WhatsAppSettings):
+        self.settings = settings
+        self.runtime = WhatsAppRuntime(settings)
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "WhatsAppInput":
+        settings = WhatsAppSettings.from_env()
+        if not settings.configured:
+            log.warning(
+                "WhatsApp channel not configured (missing %s): its webhook answers 503", ", ".join(settings.missing())
+            )
+        return cls(settings)
+
+    def get_output_channel(self) -> OutputChannel | None:
+        if not self.settings.configured or self.runtime.inbox is None:
+            return None
+        return WhatsAppOutput(self.runtime, pushed=True)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint("whatsapp_webhook", __name__)
+        runtime, settings = self.runtime, self.settings
+
+        @blueprint.listener("after_server_start")
+        async def start(app: Any, _loop: Any) -> None:
+            if settings.configured:
+                runtime.start(app, on_new_message)
+
+        @blueprint.listener("before_server_stop")
+        async def stop(_app: Any, _loop: Any) -> None:
+            if settings.configured:
+                await runtime.stop()
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_request: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if settings.configured else "not configured"})
+
+        @blueprint.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            if not settings.configured:
+                return _error(503, "whatsapp_not_configured", "the WhatsApp channel is not configured")
+            mode, token = request.args.get("hub.mode"), request.args.get("hub.verify_token") or ""
+            challenge = request.args.get("hub.challenge") or ""
+            import hmac
+
+            if mode == "subscribe" and hmac.compare_digest(token.encode(), settings.verify_token.encode()):
+                return response.text(challenge[:1000])
+            return _error(403, "verification_failed", "wrong hub.mode or hub.verify_token")
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not settings.configured or runtime.inbox is None:
+                return _error(503, "whatsapp_not_configured", "the WhatsApp channel is not configured")
+            body = request.body or b""
+            if len(body) > MAX_BODY_BYTES:
+                return _error(413, "body_too_large", f"notifications are at most {MAX_BODY_BYTES} bytes")
+            if not signature_is_valid(settings.app_secret, body, request.headers.get("X-Hub-Signature-256")):
+                return _error(403, "invalid_signature", "missing or wrong X-Hub-Signature-256")
+            try:
+                parse_body(body)
+            except BadNotification as problem:
+                return _error(400, problem.code, problem.detail)
+            runtime.keep(body)  # committed before the acknowledgement: see inbox.py
+            return response.json({"status": "received"})
+
+        return blueprint

@@ -1,0 +1,182 @@
+"""The WhatsApp channel with the three real processes: Meta's signed notifications in, Graph API requests out
+(to a local fake that records them)."""
+
+import concurrent.futures
+import json
+import sqlite3
+import time
+
+import httpx
+import pytest
+
+from tests.whatsapp.meta import new_wa_id, notification, signed
+
+
+class WhatsAppCustomer:
+    """A customer writing from their phone: Meta posts their messages to the webhook, signed with the app secret."""
+
+    def __init__(self, stack, profile_name: str = "Camila Rojas"):
+        self.stack, self.graph, self.wa_id, self.profile_name = stack, stack.graph, new_wa_id(), profile_name
+        self.url = f"http://127.0.0.1:{stack.ports.rasa}/webhooks/whatsapp/webhook"
+        self.secret = stack.env["WHATSAPP_APP_SECRET"]
+
+    def post(self, payload, headers: dict | None = None) -> httpx.Response:
+        body, signed_headers = signed(payload, self.secret)
+        return httpx.post(self.url, content=body, headers=headers or signed_headers, timeout=30)
+
+    def notify(self, name: str, **changes) -> dict:
+        payload = notification(name, self.wa_id, profile_name=self.profile_name, **changes)
+        response = self.post(payload)
+        assert response.status_code == 200, response.text
+        return payload
+
+    def say(self, text: str) -> dict:
+        return self.notify("text", text=text)
+
+    def tap(self, reply_id: str, title: str) -> dict:
+        return self.notify("button_reply", button=(reply_id, title))
+
+    def received(self):
+        return self.graph.sent_to(self.wa_id)
+
+    def wait(self, predicate, timeout: float = 30):
+        return self.graph.wait_for(self.wa_id, predicate, timeout)
+
+    def wait_for_text(self, fragment: str, after: int = 0, timeout: float = 30):
+        sent = self.wait(lambda s: any(fragment in r.text for r in s[after:]), timeout)
+        return next(r for r in sent[after:] if fragment in r.text)
+
+    def tracker_texts(self) -> list[str]:
+        token = self.stack.env["BOT_API_TOKEN"]
+        tracker = httpx.get(
+            f"http://127.0.0.1:{self.stack.ports.rasa}/conversations/{self.wa_id}/tracker",
+            params={"token": token},
+            timeout=30,
+        ).json()
+        return [e.get("text") for e in tracker.get("events", []) if e.get("event") == "user"]
+
+
+@pytest.fixture
+def phone(stack) -> WhatsAppCustomer:
+    return WhatsAppCustomer(stack)
+
+
+def webhook_url(stack) -> str:
+    return f"http://127.0.0.1:{stack.ports.rasa}/webhooks/whatsapp/webhook"
+
+
+def test_meta_verifies_the_webhook_with_our_verify_token_and_nobody_else_can(stack):
+    url, token = webhook_url(stack), stack.env["WHATSAPP_VERIFY_TOKEN"]
+    ok = httpx.get(url, params={"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "1158201444"})
+    assert (ok.status_code, ok.text) == (200, "1158201444")
+    for params in (
+        {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"},
+        {"hub.mode": "unsubscribe", "hub.verify_token": token, "hub.challenge": "1"},
+        {"hub.challenge": "1"},
+    ):
+        refused = httpx.get(url, params=params)
+        assert refused.status_code == 403 and refused.json()["code"] == "verification_failed"
+
+
+def test_a_question_in_spanish_gets_the_article_with_its_link_previewed_and_yes_no_buttons(phone, stack):
+    phone.say("hola, cuánto demora el envío a regiones?")
+    sent = phone.wait(lambda s: any(r.type == "interactive" for r in s))
+    answer, buttons = sent[0], next(r for r in sent if r.type == "interactive")
+    assert answer.authorization == f"Bearer {stack.env['WHATSAPP_ACCESS_TOKEN']}"
+    assert answer.path == "/v21.0/106540352242922/messages"
+    assert answer.body["messaging_product"] == "whatsapp" and answer.body["to"] == phone.wa_id
+    assert answer.type == "text" and answer.body["text"]["preview_url"] is True
+    assert "/help/es/delivery-times" in answer.text
+    assert buttons.body["interactive"]["type"] == "button"
+    assert buttons.choices == [("/affirm", "Sí"), ("/deny", "No")]
+    assert "{" not in answer.text  # the kb_article payload is never sent as text
+
+    # Tapping "Sí" is read as the button's payload.
+    before = len(phone.received())
+    phone.tap("/affirm", "Sí")
+    phone.wait_for_text("¡Qué bueno!", after=before)
+
+
+def test_a_question_in_english_is_answered_in_english(phone):
+    phone.say("how long does shipping to other regions take?")
+    sent = phone.wait(lambda s: any(r.type == "interactive" for r in s))
+    assert "/help/en/" in sent[0].text
+    assert next(r for r in sent if r.type == "interactive").choices == [("/affirm", "Yes"), ("/deny", "No")]
+
+
+def test_meta_retrying_the_same_message_gets_one_answer(phone):
+    payload = notification("text", phone.wa_id, text="hola")
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda _: phone.post(payload).status_code, range(4)))
+    assert statuses == [200, 200, 200, 200]
+    phone.wait(lambda s: len(s) >= 1)
+    time.sleep(2)  # enough for any second answer to arrive
+    assert len(phone.received()) == 1
+    assert phone.post(payload).status_code == 200  # a retry the next day: still acknowledged, still ignored
+    phone.say("gracias")
+    phone.wait(lambda s: len(s) >= 2)
+    assert phone.tracker_texts() == ["hola", "gracias"]
+
+
+def test_forged_or_unsigned_notifications_are_refused_and_never_reach_the_bot(phone, stack):
+    payload = notification("text", phone.wa_id, text="quiero mi reembolso")
+    body, headers = signed(payload, "not-the-app-secret")
+    assert httpx.post(webhook_url(stack), content=body, headers=headers).status_code == 403
+    unsigned = httpx.post(webhook_url(stack), content=body, headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 403 and unsigned.json()["code"] == "invalid_signature"
+    tampered = phone.post(payload)  # correctly signed…
+    body, headers = signed(payload, stack.env["WHATSAPP_APP_SECRET"])
+    changed = body.replace(b"reembolso", b"reembolsX")  # …then changed on the way
+    assert httpx.post(webhook_url(stack), content=changed, headers=headers).status_code == 403
+    assert tampered.status_code == 200
+    phone.wait(lambda s: len(s) >= 1)
+    assert phone.tracker_texts() == ["quiero mi reembolso"]  # only the genuine one
+
+
+@pytest.mark.parametrize(
+    "body,code",
+    [
+        (b"{not json", "invalid_json"),
+        (b'{"object": "page", "entry": [{}]}', "unknown_object"),
+        (b'{"object": "whatsapp_business_account", "entry": []}', "empty_entry"),
+        (b"[1, 2]", "invalid_notification"),
+    ],
+)
+def test_signed_bodies_that_are_not_notifications_get_a_clear_400(phone, body, code):
+    response = phone.post(body)
+    assert response.status_code == 400 and response.json()["code"] == code
+
+
+def test_a_huge_text_and_a_message_type_nobody_knows_are_handled_politely(phone):
+    phone.say("hola " * 14000)  # 70 KB
+    phone.wait(lambda s: len(s) >= 1)
+    assert len(phone.tracker_texts()[0]) == 4096
+    before = len(phone.received())
+    phone.notify("unsupported")
+    phone.wait(lambda s: len(s) > before)
+
+
+def test_statuses_are_recorded_against_the_message_sent_and_never_read_as_customer_text(phone, stack):
+    phone.say("hola")
+    first = phone.wait(lambda s: len(s) >= 1)[0]
+    phone.notify("status", status="delivered", status_wamid=first.wamid)
+    phone.notify("status", status="read", status_wamid=first.wamid)
+    phone.notify("status", status="delivered", status_wamid=first.wamid)  # late: never goes back from read
+    db = sqlite3.connect(stack.env["WHATSAPP_INBOX_DB"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        row = db.execute("SELECT status, recipient FROM outbound WHERE wamid = ?", (first.wamid,)).fetchone()
+        if row and row[0] == "read":
+            break
+        time.sleep(0.1)
+    assert row == ("read", phone.wa_id)
+    assert phone.tracker_texts() == ["hola"]
+
+
+def test_graph_errors_are_retried_and_the_answer_still_arrives(phone, stack):
+    stack.graph.fail_next.extend([131000, 130429])  # a 500, then a rate limit
+    phone.say("hola")
+    sent = phone.wait(lambda s: len(s) >= 1)
+    failed = [r for r in stack.graph.requests if r.to == phone.wa_id and r.status != 200]
+    assert [r.status for r in failed] == [500, 429]
+    assert json.dumps(sent[0].body) == json.dumps(failed[0].body)  # the same message, sent again
