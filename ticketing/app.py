@@ -17,7 +17,8 @@ from kb.search import KnowledgeBase
 from ticketing.business.runtime import Business
 from ticketing.channels.bot import BotDelivery
 from ticketing.db import make_engine, session_factory
-from ticketing.errors import DomainError
+from ticketing.errors import DomainError, InvalidInput, NotFound
+from ticketing.live import LiveHub
 from ticketing.settings import Settings
 from ticketing.tickets.intake import Intake
 
@@ -32,17 +33,29 @@ def _field(loc: tuple) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError):
+    async def _domain(request: Request, exc: DomainError):
+        if request.url.path.startswith("/console"):
+            from ticketing.console.router import console_error
+
+            return console_error(request, exc)
         return JSONResponse({"detail": exc.detail, "code": exc.code}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError):
+    async def _validation(request: Request, exc: RequestValidationError):
         errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        if request.url.path.startswith("/console"):
+            from ticketing.console.router import console_error
+
+            return console_error(request, InvalidInput(detail))
         return JSONResponse({"detail": detail, "code": "validation_error", "errors": errors}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException):
+    async def _http(request: Request, exc: StarletteHTTPException):
+        if request.url.path.startswith("/console") and exc.status_code == 404:
+            from ticketing.console.router import console_error
+
+            return console_error(request, NotFound(str(exc.detail)))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse({"detail": exc.detail, "code": code}, status_code=exc.status_code)
 
@@ -102,6 +115,7 @@ def create_app(
         stop.set()
         if worker:
             worker.join(timeout=10)
+        app.state.live.close()
         app.state.intake.close()
         app.state.delivery.close()
         engine.dispose()
@@ -115,6 +129,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.live = LiveHub(engine)
     app.state.business = business or Business.load(
         settings.business_config, kb_dir=settings.kb_dir, cache_dir=settings.cache_dir
     )
@@ -130,6 +145,7 @@ def create_app(
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
 
     from ticketing.agents.router import router as agents_router
+    from ticketing.console.router import router as console_router
     from ticketing.kb.router import router as kb_router
     from ticketing.metrics.router import router as metrics_router
     from ticketing.tickets.router import router as tickets_router
@@ -138,6 +154,7 @@ def create_app(
     app.include_router(agents_router)
     app.include_router(metrics_router)
     app.include_router(kb_router)
+    app.include_router(console_router)
 
     @app.get("/", include_in_schema=False)
     def home():

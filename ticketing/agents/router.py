@@ -9,7 +9,6 @@ from ticketing.agents.schemas import AgentOut, LoginIn, StatusIn
 from ticketing.auth import issue_session_token
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
 from ticketing.errors import Forbidden
-from ticketing.routing.service import drain_queue
 
 router = APIRouter(prefix="/api/v1", tags=["agents"])
 
@@ -53,12 +52,8 @@ def set_my_status(
     """Go online, away or offline. Going online assigns waiting tickets at once, most urgent first."""
     if principal.agent_id is None:
         raise Forbidden("only agents have a status")
-    agent = service.set_status(session, service.get_agent(session, principal.agent_id), status_in.status)
-    if agent.status == "online":
-        for team in agent.teams:
-            drain_queue(session, business, now, team=team)
-        session.commit()
-        session.refresh(agent)
+    agent = service.get_agent(session, principal.agent_id)
+    service.change_availability(session, business, agent, status_in.status, now)
     return agent_out(agent)
 
 

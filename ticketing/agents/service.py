@@ -1,5 +1,7 @@
 """Teams and agents: load them from the business file; agents log in and change their status."""
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -7,6 +9,7 @@ from ticketing.agents.models import Agent, Team
 from ticketing.auth import hash_password, verify_password
 from ticketing.business.config import BusinessConfig
 from ticketing.errors import NotFound, Unauthorized
+from ticketing.routing.service import drain_queue
 
 
 def sync_from_config(session: Session, config: BusinessConfig, update_passwords: bool = True) -> tuple[int, int]:
@@ -56,3 +59,16 @@ def set_status(session: Session, agent: Agent, status: str) -> Agent:
     agent.status = status
     session.commit()
     return agent
+
+
+def change_availability(session: Session, business, agent: Agent, status: str, now: datetime) -> int:
+    """Set the agent online, away or offline; online takes waiting tickets of their teams at once, most urgent
+    first. Returns how many tickets were assigned."""
+    set_status(session, agent, status)
+    assigned = 0
+    if agent.status == "online":
+        for team in agent.teams:
+            assigned += drain_queue(session, business, now, team=team)
+        session.commit()
+        session.refresh(agent)
+    return assigned

@@ -19,3 +19,6 @@ class KbGap(Base):
     best_article_id: Mapped[str | None] = mapped_column(String(200))
     best_score: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An editor wrote or fixed an article for it: the group leaves the list (until the question comes again).
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[str | None] = mapped_column(String(320))

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kb.text import terms
@@ -45,7 +45,8 @@ def grouped_gaps(session: Session, *, language: str | None = None, limit: int = 
         KbGap.language,
         func.count(KbGap.id).label("count"),
         func.max(KbGap.created_at).label("last_asked_at"),
-    ).group_by(KbGap.normalized, KbGap.language)
+    ).where(KbGap.handled_at.is_(None))
+    query = query.group_by(KbGap.normalized, KbGap.language)
     if language:
         query = query.where(KbGap.language == language)
     groups = session.execute(query.order_by(func.max(KbGap.created_at).desc()).limit(limit)).all()
@@ -53,7 +54,7 @@ def grouped_gaps(session: Session, *, language: str | None = None, limit: int = 
     for normalized, lang, count, last_asked_at in groups:
         examples = session.scalars(
             select(KbGap)
-            .where(KbGap.normalized == normalized, KbGap.language == lang)
+            .where(KbGap.normalized == normalized, KbGap.language == lang, KbGap.handled_at.is_(None))
             .order_by(KbGap.created_at.desc())
             .limit(3)
         ).all()
@@ -68,3 +69,18 @@ def grouped_gaps(session: Session, *, language: str | None = None, limit: int = 
             }
         )
     return out
+
+
+def mark_handled(session: Session, *, question: str, language: str, actor: str, now: datetime) -> int:
+    """Mark every open question of the group this question belongs to as handled; how many were."""
+    result = session.execute(
+        update(KbGap)
+        .where(
+            KbGap.normalized == normalise(question, language),
+            KbGap.language == language,
+            KbGap.handled_at.is_(None),
+        )
+        .values(handled_at=now, handled_by=actor)
+    )
+    session.commit()
+    return result.rowcount

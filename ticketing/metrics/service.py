@@ -26,11 +26,24 @@ def _summary(values: list[float]) -> dict[str, float | int | None]:
     }
 
 
-def metrics(session: Session, *, since: datetime, until: datetime, teams: list[str] | None, now: datetime) -> dict:
-    """Metrics of the tickets received from `since` to `until`, both included."""
+def metrics(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    teams: list[str] | None,
+    now: datetime,
+    channel: str | None = None,
+    language: str | None = None,
+) -> dict:
+    """Metrics of the tickets received from `since` to `until`, both included (of a channel, a language)."""
     query = select(Ticket).where(Ticket.received_at >= since, Ticket.received_at <= until)
     if teams is not None:
         query = query.where(Ticket.team.in_(teams))
+    if channel:
+        query = query.where(Ticket.channel == channel)
+    if language:
+        query = query.where(Ticket.language == language)
     tickets = session.scalars(query).unique().all()
     first_response = [_minutes(t.received_at, t.first_responded_at) for t in tickets if t.first_responded_at]
     resolution = [_minutes(t.received_at, t.resolved_at) for t in tickets if t.resolved_at]

@@ -122,6 +122,9 @@ def list_tickets(
     priority: str | None = None,
     customer_email: str | None = None,
     conversation_id: str | None = None,
+    assignee_id: int | None = None,
+    sla_state: str | None = None,
+    plan: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Ticket], int]:
@@ -139,12 +142,18 @@ def list_tickets(
         query = query.where(Ticket.assignee_id.is_(None))
     elif assignee:
         query = query.join(Agent, Agent.id == Ticket.assignee_id).where(func.lower(Agent.email) == assignee.lower())
+    if customer_email or plan:
+        query = query.join(Customer, Customer.id == Ticket.customer_id)
     if customer_email:
-        query = query.join(Customer, Customer.id == Ticket.customer_id).where(
-            func.lower(Customer.email) == customer_email.lower()
-        )
+        query = query.where(func.lower(Customer.email) == customer_email.lower())
     if conversation_id:
         query = query.where(Ticket.conversation_id == conversation_id)
+    if assignee_id is not None:
+        query = query.where(Ticket.assignee_id == assignee_id)
+    if sla_state:
+        query = query.where(Ticket.sla_state.in_(sla_state.split(",")))
+    if plan:
+        query = query.where(Customer.plan == plan)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     query = query.order_by(
         Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.priority_rank.desc(), Ticket.created_at

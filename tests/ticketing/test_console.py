@@ -1,0 +1,194 @@
+"""The agent console over HTTP: session cookie, CSRF, scoping, replies and notes, stale changes, escaping,
+the dashboard's figures, the KB page. (Browser behaviour — live updates, shortcuts, axe — is in tests/e2e.)"""
+
+import csv
+import io
+import re
+
+import pytest
+
+from tests.ticketing.conftest import AUTH, login, new_ticket
+from ticketing.console.web import SESSION_COOKIE
+
+
+def console_login(client, email: str, password: str = "condor-demo"):
+    client.cookies.clear()
+    page = client.get("/console")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)[1]
+    return client.post(
+        "/console/login", data={"email": email, "password": password, "csrf": token}, follow_redirects=False
+    )
+
+
+def csrf_of(page_text: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page_text)[1]
+
+
+def create(client, **overrides) -> dict:
+    response = client.post("/api/v1/tickets", json=new_ticket(**overrides), headers=AUTH)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_the_login_form_has_the_contract_labels_in_both_languages(client):
+    es = client.get("/console?lang=es").text
+    assert '<label for="email">Correo</label>' in es and '<label for="password">Contraseña</label>' in es
+    assert ">Entrar</button>" in es
+    en = client.get("/console?lang=en").text
+    assert '<label for="email">Email</label>' in en and ">Log in</button>" in en
+
+
+def test_logging_in_sets_an_httponly_samesite_cookie_and_shows_the_queue(client):
+    ticket = create(client)
+    response = console_login(client, "luis@condorstore.cl")
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP here; over HTTPS the cookie is Secure
+    page = client.get("/console?view=team")
+    assert ticket["number"] in page.text
+
+
+def test_a_wrong_password_is_refused_with_a_message_and_no_session(client):
+    response = console_login(client, "luis@condorstore.cl", "wrong")
+    assert response.status_code == 401
+    assert "incorrect" in response.text.lower() or "wrong" in response.text.lower()
+    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+
+
+def test_a_login_post_without_the_form_token_is_refused(client):
+    response = client.post("/console/login", data={"email": "luis@condorstore.cl", "password": "condor-demo"})
+    assert response.status_code == 403
+
+
+def test_without_a_session_pages_send_the_browser_to_the_login_form(client):
+    response = client.get("/console/tickets/T-000001", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/console?expired=1")
+
+
+def test_another_teams_ticket_is_a_404_page(client):
+    billing = create(client, description="Me cobraron dos veces la compra con tarjeta")
+    assert billing["team"] == "billing"
+    console_login(client, "luis@condorstore.cl")  # logistics
+    response = client.get(f"/console/tickets/{billing['number']}")
+    assert response.status_code == 404
+    assert "text/html" in response.headers["content-type"]
+    assert "Me cobraron" not in response.text
+
+
+def test_a_post_without_the_csrf_token_changes_nothing(client):
+    ticket = create(client)
+    console_login(client, "luis@condorstore.cl")
+    response = client.post(f"/console/tickets/{ticket['number']}/messages", data={"body": "hola", "action": "send"})
+    assert response.status_code == 403
+    detail = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()
+    assert [m for m in detail["messages"] if m["author"] == "agent"] == []
+
+
+def test_a_reply_is_public_a_note_is_internal_and_a_double_click_sends_once(client):
+    ticket = create(client)
+    console_login(client, "luis@condorstore.cl")
+    page = client.get(f"/console/tickets/{ticket['number']}")
+    assert 'for="reply">Responder</label>' in page.text and ">Enviar</button>" in page.text
+    assert ">Agregar nota</button>" in page.text
+    token = csrf_of(page.text)
+    url = f"/console/tickets/{ticket['number']}/messages"
+    for _ in range(2):
+        client.post(url, data={"body": "Ya lo reviso", "action": "send", "csrf": token, "seen_status": "new"})
+    client.post(url, data={"body": "cliente molesto, ojo", "action": "note", "csrf": token})
+    messages = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["messages"]
+    agent = [(m["body"], m["internal"]) for m in messages if m["author"] == "agent"]
+    assert agent == [("Ya lo reviso", False), ("cliente molesto, ojo", True)]
+    page = client.get(f"/console/tickets/{ticket['number']}").text
+    assert 'class="msg msg-note' in page and "Nota interna" in page
+
+
+def test_a_change_made_by_someone_else_meanwhile_is_explained_not_overwritten(client):
+    ticket = create(client)
+    luis = login(client, "luis@condorstore.cl")
+    console_login(client, "laura@condorstore.cl")
+    page = client.get(f"/console/tickets/{ticket['number']}?lang=en")
+    token = csrf_of(page.text)
+    client.patch(f"/api/v1/tickets/{ticket['id']}", json={"status": "resolved"}, headers=luis)
+    response = client.post(
+        f"/console/tickets/{ticket['number']}/update",
+        data={"status": "pending", "seen_status": "new", "csrf": token},
+    )
+    assert response.status_code == 409
+    assert "Someone changed this ticket" in response.text
+    assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["status"] == "resolved"
+    reply = client.post(
+        f"/console/tickets/{ticket['number']}/messages",
+        data={"body": "hola de nuevo", "action": "send", "csrf": token, "seen_status": "new"},
+    )
+    assert reply.status_code == 409 and "reopen it" in reply.text
+    assert "hola de nuevo" in reply.text  # the draft is handed back, not lost
+
+
+def test_an_invalid_transition_is_explained(client):
+    ticket = create(client)
+    console_login(client, "luis@condorstore.cl")
+    token = csrf_of(client.get(f"/console/tickets/{ticket['number']}").text)
+    response = client.post(
+        f"/console/tickets/{ticket['number']}/update", data={"status": "closed", "seen_status": "new", "csrf": token}
+    )
+    assert response.status_code == 409 and "cannot become closed" in response.text
+
+
+def test_customer_strings_are_escaped_in_the_queue_and_the_ticket(client):
+    payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    ticket = create(client, customer={"name": payload, "email": "x@example.com"}, description=f"pedido {payload}")
+    console_login(client, "ana@condorstore.cl")
+    for url in ("/console?view=team", f"/console/tickets/{ticket['number']}"):
+        text = client.get(url).text
+        assert "<script>alert(2)" not in text and "<img src=x" not in text
+        assert "&lt;script&gt;alert(2)" in text
+
+
+def test_the_dashboard_is_for_supervisors_and_its_csv_equals_the_api(client):
+    create(client)
+    create(client, description="Me cobraron dos veces", channel="whatsapp")
+    console_login(client, "luis@condorstore.cl")
+    assert client.get("/console/dashboard").status_code == 404
+    console_login(client, "ana@condorstore.cl")
+    assert client.get("/console/dashboard").status_code == 200
+    rows = dict(csv.reader(io.StringIO(client.get("/console/dashboard.csv").text)))
+    api = client.get("/api/v1/metrics", headers=login(client, "ana@condorstore.cl")).json()
+    assert int(rows["tickets"]) == api["tickets"] == 2
+    for channel, count in api["volume"]["by_channel"].items():
+        assert int(rows[f"volume.by_channel.{channel}"]) == count
+    by_channel = dict(csv.reader(io.StringIO(client.get("/console/dashboard.csv?channel=whatsapp").text)))
+    assert int(by_channel["tickets"]) == 1
+
+
+def test_going_online_drains_the_team_queue(client):
+    everyone = [login(client, f"{name}@condorstore.cl") for name in ("luis", "laura", "ana")]
+    for headers in everyone:
+        client.put("/api/v1/agents/me/status", json={"status": "offline"}, headers=headers)
+    ticket = create(client)
+    assert ticket["assignee"] is None
+    console_login(client, "laura@condorstore.cl")  # no shift: on duty whenever she is online
+    token = csrf_of(client.get("/console").text)
+    response = client.post("/console/availability", data={"status": "online", "csrf": token})
+    assert response.status_code == 200
+    assert ticket["number"] in client.get("/console?view=mine").text
+
+
+def test_an_editor_marks_a_gap_handled_and_previews_the_bot(client):
+    client.post("/api/v1/kb/gaps", json={"question": "venden drones acuáticos?", "language": "es"}, headers=AUTH)
+    console_login(client, "ana@condorstore.cl")
+    page = client.get("/console/kb")
+    assert "venden drones acuáticos?" in page.text
+    client.post(
+        "/console/kb/gaps/handled",
+        data={"question": "venden drones acuáticos?", "language": "es", "csrf": csrf_of(page.text)},
+    )
+    assert "venden drones acuáticos?" not in client.get("/console/kb").text
+    preview = client.get("/console/kb?q=cuánto demora el envío a regiones&qlang=es").text
+    assert "delivery-times" in preview or "Plazos" in preview
+
+
+@pytest.mark.parametrize("name", ["console.css", "console.js", "chart.umd.min.js"])
+def test_the_console_serves_its_scripts_and_styles_as_files(client, name):
+    response = client.get(f"/console/assets/{name}")
+    assert response.status_code == 200 and len(response.content) > 500
