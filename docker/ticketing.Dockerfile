@@ -1,4 +1,10 @@
-# The ticketing backend: HTTP API, agent console, help center.
+# The ticketing backend: HTTP API, agent console, help center, the chat widget's files.
+# The web pages' npm packages (socket.io's client, Chart.js), pinned in package-lock.json, installed in a build stage.
+FROM node:20-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PYTHONPATH=/app
 WORKDIR /app
@@ -8,6 +14,7 @@ COPY kb kb
 COPY mostrador mostrador
 COPY kb_articles kb_articles
 COPY ticketing ticketing
+COPY --from=web /app/node_modules node_modules
 RUN useradd --system --home /app mostrador && chown -R mostrador /app
 USER mostrador
 EXPOSE 8000

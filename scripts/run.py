@@ -40,6 +40,7 @@ def main() -> int:
         f"""
 Mostrador is running ({time.monotonic() - started:.0f} s). Ctrl-C stops everything.
 
+  Demo store        {public}/demo/es   (and /demo/en): the chat widget is in the corner
   Help center       {public}/help/es   (and /help/en)
   Ticket API docs   {public}/docs
   Rasa              http://localhost:{ports.rasa}/   (API token in .env: BOT_API_TOKEN)

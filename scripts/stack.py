@@ -92,6 +92,9 @@ class Stack:
         base.setdefault("ACTIONS_OUTBOX_DB", str(var_dir / "actions-outbox.db"))
         base.setdefault("BOT_TRACKER_DB", str(var_dir / "tracker.db"))
         base.setdefault("WHATSAPP_INBOX_DB", str(var_dir / "whatsapp-inbox.db"))
+        # The chat widget: browsers reach Rasa's socket.io here, from pages of the backend's origin.
+        base.setdefault("TICKETING_WIDGET_SOCKET_URL", f"http://localhost:{ports.rasa}")
+        base.setdefault("BOT_WIDGET_ORIGINS", base["TICKETING_PUBLIC_URL"])
         self.env = base
         root_path = str(ROOT)
         token = base.get("BOT_API_TOKEN", "")

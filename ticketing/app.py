@@ -149,12 +149,14 @@ def create_app(
     from ticketing.kb.router import router as kb_router
     from ticketing.metrics.router import router as metrics_router
     from ticketing.tickets.router import router as tickets_router
+    from ticketing.widget.router import router as widget_router
 
     app.include_router(tickets_router)
     app.include_router(agents_router)
     app.include_router(metrics_router)
     app.include_router(kb_router)
     app.include_router(console_router)
+    app.include_router(widget_router)
 
     @app.get("/", include_in_schema=False)
     def home():

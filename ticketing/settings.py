@@ -28,3 +28,5 @@ class Settings(BaseSettings):
     bot_url: str = "http://localhost:5005"
     # Token of the Rasa server's HTTP API (its --auth-token): the backend pushes agent replies through it.
     bot_api_token: SecretStr | None = None
+    # Where customers' browsers reach the Rasa server's socket.io (the chat widget's channel): scheme, host, port.
+    widget_socket_url: str = "http://localhost:5005"

@@ -72,7 +72,11 @@ class ActionDeliverAgentReply(Action):
         message = _entity(tracker, "agent_message")
         if message:
             agent = _entity(tracker, "agent_name")
-            dispatcher.utter_message(text=f"{agent}: {message}" if agent else message)
+            # The custom payload tells a chat window a person wrote this (the web widget shows who).
+            dispatcher.utter_message(
+                text=f"{agent}: {message}" if agent else message,
+                json_message={"from": "agent", "agent_name": agent or ""},
+            )
         return []
 
 
@@ -85,7 +89,12 @@ class ActionTicketResolved(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language = language_of(tracker.get_slot("language"))
         number = tracker.get_slot("ticket_number") or ""
-        dispatcher.utter_message(text=say(language, "resolved", number=number))
+        # The scores as buttons (a chat window shows them; their payload is the digit a customer could type).
+        dispatcher.utter_message(
+            text=say(language, "resolved", number=number),
+            buttons=[{"title": str(score), "payload": str(score)} for score in range(1, 6)],
+            json_message={"csat": True},
+        )
         return [SlotSet("handoff", False), SlotSet("csat_ticket_id", tracker.get_slot("ticket_id"))]
 
 

@@ -67,6 +67,8 @@ def test_the_agent_reply_is_said_with_the_agent_name():
     dispatcher = CollectingDispatcher()
     ActionDeliverAgentReply().run(dispatcher, t, {})
     assert dispatcher.messages[0]["text"] == "Laura: Revisa el menú Sonido"
+    # A chat window can tell a person wrote it, and who.
+    assert dispatcher.messages[0]["custom"] == {"from": "agent", "agent_name": "Laura"}
 
 
 def test_after_resolution_the_score_is_asked_and_stored(actions_env, backend_url):
@@ -77,6 +79,8 @@ def test_after_resolution_the_score_is_asked_and_stored(actions_env, backend_url
     dispatcher = CollectingDispatcher()
     events = ActionTicketResolved().run(dispatcher, tracker("/ticket_resolved", "ticket_resolved", slots), {})
     assert "Del 1 al 5" in dispatcher.messages[0]["text"]
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["1", "2", "3", "4", "5"]
+    assert dispatcher.messages[0]["custom"] == {"csat": True}
     after = {e["name"]: e["value"] for e in events}
     assert after["handoff"] is False and after["csat_ticket_id"] == slots["ticket_id"]
     dispatcher = CollectingDispatcher()

@@ -140,7 +140,13 @@ def stack(tmp_path_factory):
     )
     if os.environ.get("TEST_REDIS_URL"):
         env["WHATSAPP_REDIS_URL"] = os.environ["TEST_REDIS_URL"]
-    credentials.write_text(f"rest:\ncallback:\n  url: {inbox.url}\nmostrador_whatsapp.channel.WhatsAppInput:\n")
+    # And the website chat widget's socket.io channel; with Redis, as in compose, so several Rasa servers share it.
+    credentials.write_text(
+        f"rest:\ncallback:\n  url: {inbox.url}\nmostrador_whatsapp.channel.WhatsAppInput:\nchannels.widget.WidgetInput:\n"
+    )
+    if os.environ.get("TEST_REDIS_URL"):
+        env["BOT_WIDGET_REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+        env["BOT_WIDGET_REDIS_CHANNEL"] = f"e2e-widget-{uuid.uuid4().hex[:8]}"
     env["BOT_CREDENTIALS"] = str(credentials)
 
     run_env = {**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)}

@@ -81,6 +81,13 @@ class BusinessCalendar:
             total += min(close, end) - begin
         return total.total_seconds() / 60
 
+    def next_opening(self, at: datetime) -> datetime:
+        """The first open instant at or after `at` (UTC): `at` itself while open."""
+        if self.always_open:
+            return at.astimezone(UTC)
+        begin, _end = next(self._open_intervals(at.astimezone(UTC)))
+        return begin
+
     def is_open(self, at: datetime) -> bool:
         if self.always_open:
             return True

@@ -1,0 +1,213 @@
+"""The website chat widget on the demo store, in a real Chromium, against the real bot, actions and backend.
+
+Every test finds the widget the way a customer's screen reader does (the contract in docs/architecture.md): the
+launcher is a button named with "chat", the conversation is `role="log"`, the message box a textbox named with
+"mensaje"/"message", the send button "Enviar"/"Send", bot buttons by their titles and CSAT choices "1"…"5".
+"""
+
+import re
+import uuid
+
+import httpx
+import pytest
+
+from tests.e2e.browser import axe_violations, new_page
+
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make installs it)").expect
+
+XSS = [
+    "<img src=x onerror=\"window.__xss='img'\">",
+    "<script>window.__xss='script'</script>",
+    "[click](javascript:window.__xss='link')",
+]
+
+
+class Widget:
+    """The chat widget on a page, driven through its accessible names."""
+
+    def __init__(self, page, language: str):
+        self.page, self.language = page, language
+        self.launcher = page.get_by_role("button", name=re.compile("chat", re.I))
+        self.log = page.get_by_role("log")
+        self.box = page.get_by_role("textbox", name=re.compile("mensaje" if language == "es" else "message", re.I))
+        self.send_button = page.get_by_role("button", name="Enviar" if language == "es" else "Send", exact=True)
+
+    def visit(self, base_url: str) -> "Widget":
+        self.page.goto(f"{base_url}/demo/{self.language}")
+        return self
+
+    def open(self) -> "Widget":
+        self.launcher.click()
+        expect(self.box).to_be_focused()
+        return self
+
+    def say(self, text: str, wait_for: str | re.Pattern | None = None) -> None:
+        """Type a message and press Enter; wait until the bot has answered (or until `wait_for` shows)."""
+        answered = self.answers()
+        self.box.fill(text)
+        self.box.press("Enter")
+        self.wait_answers_after(answered)
+        if wait_for is not None:
+            expect(self.log).to_contain_text(wait_for, timeout=30_000)
+
+    def click(self, title: str) -> None:
+        answered = self.answers()
+        self.log.get_by_role("button", name=title, exact=True).click()
+        self.wait_answers_after(answered)
+
+    def last_answer(self) -> str:
+        return self.page.locator("[data-mostrador-widget] .mw-from-bot .mw-text").last.inner_text()
+
+    def answers(self) -> int:
+        return self.page.locator("[data-mostrador-widget] .mw-from-bot, [data-mostrador-widget] .mw-from-agent").count()
+
+    def wait_answers_after(self, count: int) -> None:
+        self.page.wait_for_function(
+            """([count]) => {
+                const root = document.querySelector('[data-mostrador-widget]').shadowRoot;
+                const typing = root.querySelector('.mw-typing').classList.contains('mw-on');
+                return !typing && root.querySelectorAll('.mw-from-bot, .mw-from-agent').length > count;
+            }""",
+            arg=[count],
+            timeout=45_000,
+        )
+
+
+@pytest.fixture
+def ticketing_url(stack) -> str:
+    return stack.env["TICKETING_PUBLIC_URL"]
+
+
+def test_a_question_gets_the_kb_answer_with_its_help_center_link_in_spanish(page, ticketing_url):
+    widget = Widget(page, "es").visit(ticketing_url).open()
+    widget.say("cuánto demora el envío a regiones?")
+    link = widget.log.get_by_role("link", name=re.compile("Plazos de entrega"))
+    expect(link).to_have_attribute("href", re.compile(r"/help/es/delivery-times$"))
+    # "Did this help?" with real buttons named by their titles.
+    expect(widget.log.get_by_role("button", name="Sí", exact=True)).to_be_visible()
+    expect(widget.log.get_by_role("button", name="No", exact=True)).to_be_visible()
+    assert axe_violations(page) == []
+
+
+def test_the_english_page_speaks_english_and_answers_with_the_english_article(page, ticketing_url):
+    widget = Widget(page, "en").visit(ticketing_url).open()
+    expect(widget.send_button).to_be_visible()
+    widget.say("how long does delivery to other regions take?")
+    expect(widget.log.get_by_role("link", name=re.compile("Delivery times"))).to_have_attribute(
+        "href", re.compile(r"/help/en/delivery-times$")
+    )
+    expect(widget.log.get_by_role("button", name="Yes", exact=True)).to_be_visible()
+
+
+def test_no_opens_the_form_the_ticket_number_shows_and_the_agent_reply_arrives_live_and_after_a_reload(
+    browser, ticketing_url, api
+):
+    page = new_page(browser)
+    widget = Widget(page, "es").visit(ticketing_url).open()
+    email = f"camila.{uuid.uuid4().hex[:6]}@example.com"
+    widget.say("cuánto demora el envío a regiones?")
+    widget.click("No")
+    answers = {"nombre": "Camila Soto", "correo": email, "pedido": "saltar", "cuéntame": "el envío no llega"}
+    for _ in range(6):
+        last = widget.last_answer().lower()
+        if "autorizas" in last or "guardar" in last:
+            break
+        widget.say(next(value for key, value in answers.items() if key in last))
+    widget.click("Sí")
+    expect(widget.log).to_contain_text(re.compile(r"T-\d{6}"))
+    number = re.search(r"T-\d{6}", widget.log.inner_text()).group(0)
+    ticket = api.get("/api/v1/tickets", params={"customer_email": email}).json()["items"][0]
+    assert ticket["number"] == number
+
+    reply = "Hola Camila, te enviamos un notebook nuevo mañana."
+    assert api.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": reply}).is_success
+    expect(widget.log).to_contain_text(reply, timeout=15_000)
+
+    page.reload()
+    widget = Widget(page, "es").open()
+    expect(widget.log).to_contain_text(number)
+    expect(widget.log).to_contain_text(reply)
+
+    # The page is closed; the agent writes; the customer comes back later in the same browser.
+    context = page.context
+    page.close()
+    later = "Camila, el despacho sale hoy a las 15:00."
+    assert api.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": later}).is_success
+    _wait_delivered(api, ticket["id"], later)
+    page = context.new_page()
+    widget = Widget(page, "es").visit(ticketing_url)
+    expect(widget.launcher).to_have_accessible_name(re.compile("1 mensaje nuevo"))
+    widget.open()
+    expect(widget.log).to_contain_text(later)
+
+    # Resolved: the customer rates with a button, and the score is stored on the ticket.
+    assert api.patch(f"/api/v1/tickets/{ticket['id']}", json={"status": "resolved"}).is_success
+    score = widget.log.get_by_role("button", name="4", exact=True)
+    expect(score).to_be_visible(timeout=15_000)
+    widget.log.get_by_role("textbox").fill("rápidos y amables")
+    answered = widget.answers()
+    score.click()
+    widget.wait_answers_after(answered)
+    expect(widget.log).to_contain_text("Gracias")
+    timeline = api.get(f"/api/v1/tickets/{ticket['id']}").json()["timeline"]
+    assert [e["data"] for e in timeline if e["kind"] == "csat"] == [{"score": 4}]
+    assert axe_violations(page) == []
+    context.close()
+
+
+def _wait_delivered(api, ticket_id: int, body: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        messages = api.get(f"/api/v1/tickets/{ticket_id}").json()["messages"]
+        if any(m["body"] == body and m.get("delivery_status", "delivered") == "delivered" for m in messages):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{body!r} was not delivered")
+
+
+def test_html_and_scripts_from_the_customer_are_shown_as_text(page, ticketing_url):
+    widget = Widget(page, "en").visit(ticketing_url).open()
+    for payload in XSS:
+        widget.say(payload)
+    for payload in XSS[:2]:
+        expect(widget.log).to_contain_text(payload)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("[data-mostrador-widget] .mw-log img, [data-mostrador-widget] .mw-log script").count() == 0
+    assert page.locator("[data-mostrador-widget] .mw-log a[href^='javascript']").count() == 0
+
+
+def test_at_360_px_the_panel_fits_the_screen_and_works(browser, ticketing_url):
+    page = new_page(browser, mobile=True)
+    widget = Widget(page, "es").visit(ticketing_url).open()
+    box = page.get_by_role("log").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    widget.say("hola")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.keyboard.press("Escape")
+    expect(widget.launcher).to_be_focused()
+    assert axe_violations(page) == []
+    page.context.close()
+
+
+def test_a_made_up_or_someone_elses_session_id_reads_nothing(browser, ticketing_url, customer):
+    customer.say("quiero saber de mi pedido CS-1234567")  # someone's conversation on another channel
+    for forged in (customer.sender, "A" * 43, "web-" + "0" * 40):
+        page = new_page(browser)
+        page.goto(f"{ticketing_url}/demo/es")
+        page.evaluate("(key) => localStorage.setItem('mostrador.session', key)", forged)
+        widget = Widget(page, "es").visit(ticketing_url).open()
+        expect(widget.log).to_contain_text("Soy el asistente")
+        assert "CS-1234567" not in widget.log.inner_text()
+        assert widget.log.locator(".mw-from-customer").count() == 0
+        page.context.close()
+
+
+def test_a_socket_from_a_foreign_origin_is_refused(stack):
+    url = f"http://127.0.0.1:{stack.ports.rasa}/socket.io/"
+    params = {"EIO": "4", "transport": "polling"}
+    foreign = httpx.get(url, params=params, headers={"Origin": "https://evil.example"}, timeout=10)
+    ours = httpx.get(url, params=params, headers={"Origin": stack.env["TICKETING_PUBLIC_URL"]}, timeout=10)
+    assert foreign.status_code == 400
+    assert ours.status_code == 200
