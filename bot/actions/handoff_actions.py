@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.texts import language_of, say
 from actions.ticketing_client import TicketingRejected, TicketingUnavailable
+from actions.whatsapp import pushed_template
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +73,13 @@ class ActionDeliverAgentReply(Action):
         message = _entity(tracker, "agent_message")
         if message:
             agent = _entity(tracker, "agent_name")
-            # The custom payload tells a chat window a person wrote this (the web widget shows who).
+            # The custom payload tells a chat window a person wrote this (the web widget shows who). Outside
+            # WhatsApp's 24-hour window the backend names an approved template; the WhatsApp channel sends that.
+            template = {"whatsapp_template": t} if (t := pushed_template(tracker)) else {}
             dispatcher.utter_message(
                 text=f"{agent}: {message}" if agent else message,
                 json_message={"from": "agent", "agent_name": agent or ""},
+                **template,
             )
         return []
 
@@ -90,10 +94,12 @@ class ActionTicketResolved(Action):
         language = language_of(tracker.get_slot("language"))
         number = tracker.get_slot("ticket_number") or ""
         # The scores as buttons (a chat window shows them; their payload is the digit a customer could type).
+        template = {"whatsapp_template": t} if (t := pushed_template(tracker)) else {}
         dispatcher.utter_message(
             text=say(language, "resolved", number=number),
             buttons=[{"title": str(score), "payload": str(score)} for score in range(1, 6)],
             json_message={"csat": True},
+            **template,
         )
         return [SlotSet("handoff", False), SlotSet("csat_ticket_id", tracker.get_slot("ticket_id"))]
 

@@ -94,6 +94,10 @@ MESSAGES = {
         "relay_closed": "Tu ticket ya está cerrado, así que volví a atenderte yo. ¿En qué te ayudo?",
         "resolved": "Tu ticket {number} quedó resuelto. Del 1 al 5, ¿cómo evaluarías la atención? (puedes agregar un comentario)",
         "csat_thanks": "¡Gracias por tu evaluación! ¿Te ayudo con algo más?",
+        "confirm_name": "Voy a abrir un ticket para que te atienda una persona. ¿Te registro como {name}? Si no, escríbeme tu nombre.",
+        "confirm_phone": "¿Te contactamos a este mismo número, {phone}? Si prefieres otro, escríbelo.",
+        "attachment_unreadable": "Por ahora solo puedo leer mensajes de texto: no puedo ver imágenes, audios, documentos ni ubicaciones. ¿Me lo cuentas por escrito?",
+        "attachment_noted": "Recibí tu archivo y lo dejé en tu ticket {ticket} para la persona que te atiende.",
         "offer_person": "Parece que no te estoy entendiendo, disculpa. ¿Quieres que te atienda una persona?",
         "handoff_now": "Esto tiene que revisarlo una persona cuanto antes, así que no te daré una respuesta automática. "
         "Te pido unos datos y abro el ticket.",
@@ -135,6 +139,10 @@ MESSAGES = {
         "relay_closed": "Your ticket is already closed, so I'm back to help you. What can I do for you?",
         "resolved": "Your ticket {number} has been resolved. From 1 to 5, how would you rate the help you got? (you can add a comment)",
         "csat_thanks": "Thanks for your rating! Anything else I can help with?",
+        "confirm_name": "I'll open a ticket so an agent can help you. Shall I put it under {name}? If not, type your name.",
+        "confirm_phone": "Can we reach you at this same number, {phone}? If you prefer another one, type it.",
+        "attachment_unreadable": "For now I can only read text messages: I can't see images, audio, documents or locations. Could you tell me in writing?",
+        "attachment_noted": "I got your file and added it to your ticket {ticket} for the person helping you.",
         "offer_person": "Sorry, I don't seem to be understanding you. Would you like a person to help you?",
         "handoff_now": "A person needs to look at this as soon as possible, so I won't give you an automatic answer. "
         "I'll take a few details and open a ticket.",

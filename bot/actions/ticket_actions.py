@@ -21,6 +21,7 @@ from actions.validators import (
     clean_order_number,
     clean_phone,
 )
+from actions.whatsapp import offered_name, offered_phone
 from mostrador.ticket_numbers import find_ticket_number
 
 log = logging.getLogger(__name__)
@@ -86,13 +87,22 @@ class ValidateTicketForm(FormValidationAction):
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
-        # One of email or phone is enough: with an email, the phone is not asked.
-        email = tracker.get_slot("customer_email")
+        # One of email or phone is enough: with an email, the phone is not asked. On WhatsApp the number they
+        # write from comes first (offered for confirmation), and with it the email is not asked.
+        email, phone = tracker.get_slot("customer_email"), tracker.get_slot("customer_phone")
         if email and email != SKIPPED:
             return [s for s in domain_slots if s != "customer_phone"]
+        if offered_phone(tracker):
+            slots = [s for s in domain_slots if s != "customer_email"]
+            if phone in (None, SKIPPED) and "customer_phone" in slots:
+                slots.insert(slots.index("customer_phone") + 1, "customer_email")
+            return slots
         return domain_slots
 
     def validate_customer_name(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        asked = tracker.get_slot("requested_slot") == "customer_name"
+        if asked and _intent(tracker) == "affirm" and (offered := offered_name(tracker)):
+            return {"customer_name": offered}  # "yes" to the WhatsApp profile name
         name = clean_name(str(value or ""))
         if name is None:
             dispatcher.utter_message(text=say(_language(tracker), "invalid_name"))
@@ -100,6 +110,9 @@ class ValidateTicketForm(FormValidationAction):
 
     def validate_customer_email(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") == "customer_email" and _intent(tracker) == "deny":
+            if offered_phone(tracker) and tracker.get_slot("customer_phone") in (None, SKIPPED):
+                dispatcher.utter_message(text=say(_language(tracker), "need_contact"))
+                return {"customer_email": None, "customer_phone": None}
             return {"customer_email": SKIPPED}
         email = clean_email(str(value or ""))
         if email is None:
@@ -107,6 +120,11 @@ class ValidateTicketForm(FormValidationAction):
         return {"customer_email": email}
 
     def validate_customer_phone(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        requested = tracker.get_slot("requested_slot") == "customer_phone"
+        if requested and _intent(tracker) == "affirm" and (offered := offered_phone(tracker)):
+            return {"customer_phone": offered}  # "yes" to the number they write from
+        if requested and _intent(tracker) == "deny" and offered_phone(tracker):
+            return {"customer_phone": SKIPPED}  # the email is asked next
         if tracker.get_slot("requested_slot") == "customer_phone" and _intent(tracker) == "deny":
             if tracker.get_slot("customer_email") in (None, SKIPPED):
                 dispatcher.utter_message(text=say(_language(tracker), "need_contact"))

@@ -3,7 +3,8 @@
 When the conversation is in handoff (slot `handoff` true), every customer message goes to the ticket
 (`action_relay_to_ticket`) instead of being answered by the bot — except the intents that are the bot's own
 business then: the agent's reply and the ticket's resolution (pushed by the backend), asking for a ticket's
-status, and asking to cancel (talk to the bot again). After a resolution the bot asks for a satisfaction score;
+status, and asking to cancel (talk to the bot again). An attachment from WhatsApp (image, audio, location…) goes to
+`action_whatsapp_attachment`, in a handoff or not. After a resolution the bot asks for a satisfaction score;
 a message with a score from 1 to 5 is recorded by `action_record_csat`.
 """
 
@@ -18,10 +19,18 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 RELAY = "action_relay_to_ticket"
+ATTACHMENT = "action_whatsapp_attachment"
 RECORD_CSAT = "action_record_csat"
 END_HANDOFF = "action_end_handoff"
 BOT_INTENTS = {"agent_reply", "ticket_resolved", "ticket_created", "ticket_status"}
 _SCORE = re.compile(r"^\D*([1-5])(\D.*)?$", re.S)
+
+
+def _whatsapp_attachment(tracker: DialogueStateTracker) -> bool:
+    message = tracker.latest_message
+    if message is None or message.input_channel != "whatsapp":
+        return False
+    return bool(((message.metadata or {}).get("whatsapp") or {}).get("attachment"))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
@@ -34,10 +43,12 @@ class HandoffPolicy(Policy):
         return self._resource
 
     def _choose(self, tracker: DialogueStateTracker) -> str | None:
-        if tracker.latest_action_name in (RELAY, RECORD_CSAT, END_HANDOFF):
+        if tracker.latest_action_name in (RELAY, RECORD_CSAT, END_HANDOFF, ATTACHMENT):
             return ACTION_LISTEN_NAME
         if tracker.latest_action_name != ACTION_LISTEN_NAME or not tracker.latest_message:
             return None
+        if _whatsapp_attachment(tracker):
+            return ATTACHMENT  # an image, audio, location…: the bot cannot read it (noted on the ticket in a handoff)
         intent = (tracker.latest_message.intent or {}).get("name")
         text = tracker.latest_message.text or ""
         if tracker.get_slot("csat_ticket_id") and _SCORE.match(text.strip()):

@@ -33,7 +33,8 @@ class GraphError(Exception):
     retry_after: float | None = None
 
     def __str__(self) -> str:
-        return f"whatsapp {self.code}: {self.title}"
+        # The backend reads this form from the Rasa server's error (ticketing/channels/whatsapp.py: send_failure).
+        return f"whatsapp {self.code} ({'temporary' if self.retryable else 'permanent'}): {self.title}"
 
     @property
     def outside_window(self) -> bool:

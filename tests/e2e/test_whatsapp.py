@@ -180,3 +180,62 @@ def test_graph_errors_are_retried_and_the_answer_still_arrives(phone, stack):
     failed = [r for r in stack.graph.requests if r.to == phone.wa_id and r.status != 200]
     assert [r.status for r in failed] == [500, 429]
     assert json.dumps(sent[0].body) == json.dumps(failed[0].body)  # the same message, sent again
+
+
+def test_an_image_gets_a_polite_answer_in_the_customers_language(phone):
+    phone.say("hello, my order arrived damaged")
+    before = len(phone.wait(lambda s: len(s) >= 1))
+    phone.notify("image", caption="")
+    reply = phone.wait_for_text("I can only read text", after=before)
+    assert reply.type == "text"
+
+
+def test_form_to_ticket_agent_reply_attachment_and_csat_by_buttons_over_whatsapp(phone, api):
+    phone.say("quiero hablar con una persona")
+    assert phone.wait_for_text("¿Te registro como Camila Rojas?").choices == [("/affirm", "Sí")]
+    count = len(phone.received())
+    phone.tap("/affirm", "Sí")
+    ask_phone = phone.wait_for_text("¿Te contactamos a este mismo número", after=count)
+    assert f"+{phone.wa_id}" in ask_phone.text
+    for answer, expected in (
+        (("tap", "/affirm", "Sí"), "número de pedido"),
+        (("say", "saltar"), "Cuéntame"),
+        (("say", "mi notebook llegó con la pantalla quebrada"), "Último paso"),
+        (("tap", "/affirm", "Sí"), "Tu ticket es el T-"),
+    ):
+        count = len(phone.received())
+        phone.tap(*answer[1:]) if answer[0] == "tap" else phone.say(answer[1])
+        reply = phone.wait_for_text(expected, after=count)
+    number = reply.text.split("Tu ticket es el ")[1][:8]
+    ticket = api.get(f"/api/v1/tickets/by-number/{number}").json()
+    assert ticket["channel"] == "whatsapp" and ticket["conversation_id"] == phone.wa_id
+    assert ticket["customer"]["name"] == "Camila Rojas" and ticket["customer"]["phone"] == f"+{phone.wa_id}"
+
+    # A photo during the handoff is noted on the ticket for the agent (the bot cannot look at it).
+    count = len(phone.received())
+    phone.notify("image", caption="así llegó la caja")
+    phone.wait_for_text("lo dejé en tu ticket", after=count)
+    notes = [
+        m["body"] for m in api.get(f"/api/v1/tickets/{ticket['id']}").json()["messages"] if m["author"] == "customer"
+    ]
+    assert any("[WhatsApp image] id 1043218493746092 — así llegó la caja" in n for n in notes)
+
+    # The agent's reply reaches the phone.
+    reply_text = "Hola Camila, te enviamos un notebook nuevo mañana."
+    assert (
+        api.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": reply_text}).status_code
+        == 201
+    )
+    phone.wait_for_text(reply_text)
+
+    # Resolved: the score is asked with five choices (a list: WhatsApp shows at most three buttons).
+    count = len(phone.received())
+    assert api.patch(f"/api/v1/tickets/{ticket['id']}", json={"status": "resolved"}).status_code == 200
+    survey = phone.wait_for_text("Del 1 al 5", after=count)
+    assert survey.body["interactive"]["type"] == "list"
+    assert survey.choices == [(str(n), str(n)) for n in range(1, 6)]
+    count = len(phone.received())
+    phone.notify("list_reply", row=("4", "4"))
+    phone.wait_for_text("Gracias por tu evaluación", after=count)
+    timeline = api.get(f"/api/v1/tickets/{ticket['id']}").json()["timeline"]
+    assert [e["data"] for e in timeline if e["kind"] == "csat"] == [{"score": 4}]

@@ -138,6 +138,21 @@ class SlaConfig(_Strict):
     at_risk_fraction: float = Field(default=0.8, gt=0, lt=1)
 
 
+class WhatsAppTemplateConfig(_Strict):
+    """An approved WhatsApp message template (WhatsApp Manager), used outside the 24-hour window."""
+
+    name: str = Field(min_length=1, max_length=512)
+    # The template's language code for each ticket language, e.g. {es: es, en: en_US}.
+    languages: dict[Literal["es", "en"], str] = Field(min_length=1)
+    # What fills the template's {{1}}, {{2}}… in order.
+    parameters: list[Literal["customer_name", "ticket_number", "agent_name", "message"]] = []
+
+
+class WhatsAppConfig(_Strict):
+    # By kind of message: agent_reply (an agent's answer), ticket_resolved (resolution and satisfaction survey).
+    templates: dict[Literal["agent_reply", "ticket_resolved"], WhatsAppTemplateConfig] = {}
+
+
 class BusinessConfig(_Strict):
     name: str
     default_language: Literal["es", "en"] = "es"
@@ -147,6 +162,7 @@ class BusinessConfig(_Strict):
     agents: list[AgentConfig] = []
     sla: SlaConfig
     priority: PriorityConfig
+    whatsapp: WhatsAppConfig = WhatsAppConfig()
 
     @model_validator(mode="after")
     def _references(self) -> "BusinessConfig":
