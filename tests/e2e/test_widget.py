@@ -6,6 +6,7 @@ launcher is a button named with "chat", the conversation is `role="log"`, the me
 """
 
 import re
+import time
 import uuid
 
 import httpx
@@ -123,6 +124,13 @@ def test_no_opens_the_form_the_ticket_number_shows_and_the_agent_reply_arrives_l
     assert api.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": reply}).is_success
     expect(widget.log).to_contain_text(reply, timeout=15_000)
 
+    # An agent's HTML is text too.
+    hostile = XSS[0] + " " + XSS[1]
+    assert api.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": hostile}).is_success
+    expect(widget.log).to_contain_text(hostile, timeout=15_000)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("[data-mostrador-widget] .mw-log img").count() == 0
+
     page.reload()
     widget = Widget(page, "es").open()
     expect(widget.log).to_contain_text(number)
@@ -156,8 +164,6 @@ def test_no_opens_the_form_the_ticket_number_shows_and_the_agent_reply_arrives_l
 
 
 def _wait_delivered(api, ticket_id: int, body: str) -> None:
-    import time
-
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         messages = api.get(f"/api/v1/tickets/{ticket_id}").json()["messages"]
@@ -211,3 +217,55 @@ def test_a_socket_from_a_foreign_origin_is_refused(stack):
     ours = httpx.get(url, params=params, headers={"Origin": stack.env["TICKETING_PUBLIC_URL"]}, timeout=10)
     assert foreign.status_code == 400
     assert ours.status_code == 200
+
+
+def test_an_article_with_html_in_its_title_and_answer_is_shown_as_text(page, ticketing_url, kb_dir):
+    (kb_dir / "en" / "xss-drone-repair.md").write_text(
+        "---\nid: xss-drone-repair\ntitle: \"Drone repair <img src=x onerror=window.__xss='title'>\"\n"
+        "language: en\ncategory: technical_support\n"
+        "questions: [do you repair drones, can you fix my drone, drone repair service, my drone is broken who fixes it,\n"
+        "  do you service quadcopters, where can I get my drone repaired]\n"
+        "---\nWe repair drones <script>window.__xss='body'</script> in our Santiago workshop "
+        "[within](javascript:window.__xss='md') ten days.\n",
+        encoding="utf-8",
+    )
+    widget = Widget(page, "en").visit(ticketing_url).open()
+    deadline = time.monotonic() + 10
+    while True:
+        widget.say("do you repair drones?")
+        if widget.log.get_by_role("link", name=re.compile("Drone repair")).count():
+            break
+        assert time.monotonic() < deadline, "the new article was not used within 10 seconds"
+        time.sleep(0.5)
+    expect(widget.log).to_contain_text("<script>window.__xss='body'</script>")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("[data-mostrador-widget] .mw-log img, [data-mostrador-widget] .mw-log script").count() == 0
+    assert page.locator("[data-mostrador-widget] .mw-log a[href^='javascript']").count() == 0
+
+
+def test_empty_emoji_only_and_too_long_messages(page, ticketing_url):
+    widget = Widget(page, "es").visit(ticketing_url).open()
+    widget.box.fill("   ")
+    widget.box.press("Enter")
+    assert widget.log.locator(".mw-from-customer").count() == 0  # nothing sent, nothing lost
+    widget.say("🙂🙂🙂")
+    assert widget.log.locator(".mw-from-customer").count() == 1
+    # The box stops at 5,000 characters and says how many are left near the end.
+    widget.box.fill("x" * 10_000)
+    assert len(widget.box.input_value()) == 5000
+    expect(page.locator("[data-mostrador-widget] .mw-counter")).to_contain_text("5000")
+    widget.say(widget.box.input_value())
+    assert widget.log.locator(".mw-from-customer").count() == 2
+
+
+def test_outside_business_hours_the_widget_says_when_people_are_back_and_the_bot_answers(page, ticketing_url):
+    def closed_until_monday(route):
+        settings = route.fetch().json()
+        settings["hours"] = {"open": False, "opens_at": "2026-11-30T12:00:00+00:00", "timezone": "America/Santiago"}
+        route.fulfill(json=settings)
+
+    page.route("**/widget/v1/config", closed_until_monday)  # the calendar's answer on a Saturday afternoon
+    widget = Widget(page, "es").visit(ticketing_url).open()
+    expect(page.get_by_role("dialog")).to_contain_text(re.compile(r"vuelve el lunes,? 30 de noviembre.*09:00"))
+    widget.say("cuánto demora el envío a regiones?")
+    expect(widget.log.get_by_role("link", name=re.compile("Plazos de entrega"))).to_be_visible()
