@@ -19,6 +19,7 @@ from ticketing.channels.bot import BotDelivery
 from ticketing.db import make_engine, session_factory
 from ticketing.errors import DomainError, InvalidInput, NotFound
 from ticketing.live import LiveHub
+from ticketing.security import HttpGuards, allowed_methods
 from ticketing.settings import Settings
 from ticketing.tickets.intake import Intake
 
@@ -31,6 +32,9 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
@@ -38,7 +42,7 @@ def install_error_handlers(app: FastAPI) -> None:
             from ticketing.console.router import console_error
 
             return console_error(request, exc)
-        return JSONResponse({"detail": exc.detail, "code": exc.code}, status_code=exc.status_code)
+        return JSONResponse({"detail": exc.detail, "code": exc.code}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -56,8 +60,12 @@ def install_error_handlers(app: FastAPI) -> None:
             from ticketing.console.router import console_error
 
             return console_error(request, NotFound(str(exc.detail)))
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse({"detail": exc.detail, "code": code}, status_code=exc.status_code)
+        # The framework's own refusals; their headers matter (405 carries `Allow`).
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path answers, not only those of the first route that matched
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        return JSONResponse({"detail": exc.detail, "code": code}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception):
@@ -134,6 +142,7 @@ def create_app(
         settings.business_config, kb_dir=settings.kb_dir, cache_dir=settings.cache_dir
     )
     install_error_handlers(app)
+    app.add_middleware(HttpGuards, max_body_bytes=settings.max_body_bytes)
     app.state.intake = Intake(app.state.sessions, app.state.business)
 
     app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir)

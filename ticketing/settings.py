@@ -30,3 +30,5 @@ class Settings(BaseSettings):
     bot_api_token: SecretStr | None = None
     # Where customers' browsers reach the Rasa server's socket.io (the chat widget's channel): scheme, host, port.
     widget_socket_url: str = "http://localhost:5005"
+    # Request bodies over this many bytes are refused with 413 (a ticket with a long transcript is ~100 KB).
+    max_body_bytes: int = Field(default=1_048_576, gt=0)

@@ -5,10 +5,10 @@ from sqlalchemy import select
 
 from ticketing.agents import service
 from ticketing.agents.models import Agent
-from ticketing.agents.schemas import AgentOut, LoginIn, StatusIn
+from ticketing.agents.schemas import AgentOut, LoginIn, LoginOut, StatusIn
 from ticketing.auth import issue_session_token
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
-from ticketing.errors import Forbidden
+from ticketing.errors import Forbidden, error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["agents"])
 
@@ -30,7 +30,7 @@ def agent_out(agent: Agent) -> dict:
     }
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", response_model=LoginOut, responses=error_responses(400, 401, 413, 422, 429))
 def login(login_in: LoginIn, request: Request, session: SessionDep):
     """Exchange an agent's email and password for a bearer session token (12 hours)."""
     agent = service.authenticate(session, login_in.email, login_in.password)
@@ -38,14 +38,14 @@ def login(login_in: LoginIn, request: Request, session: SessionDep):
     return {"token": token, "agent": agent_out(agent)}
 
 
-@router.get("/agents/me", response_model=AgentOut)
+@router.get("/agents/me", response_model=AgentOut, responses=error_responses(401, 403))
 def me(session: SessionDep, principal: PrincipalDep):
     if principal.agent_id is None:
         raise Forbidden("only agents have a profile; service callers do not")
     return agent_out(service.get_agent(session, principal.agent_id))
 
 
-@router.put("/agents/me/status", response_model=AgentOut)
+@router.put("/agents/me/status", response_model=AgentOut, responses=error_responses(400, 401, 403, 413, 422))
 def set_my_status(
     status_in: StatusIn, session: SessionDep, business: BusinessDep, principal: PrincipalDep, now: NowDep
 ):
@@ -57,7 +57,7 @@ def set_my_status(
     return agent_out(agent)
 
 
-@router.get("/agents", response_model=list[AgentOut])
+@router.get("/agents", response_model=list[AgentOut], responses=error_responses(401))
 def list_agents(session: SessionDep, principal: PrincipalDep):
     """Every agent with their load (supervisors and service callers see all; agents see their teams)."""
     agents = session.scalars(select(Agent).order_by(Agent.name)).all()

@@ -1,16 +1,16 @@
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+from pydantic import BaseModel, EmailStr, StringConstraints
+
+from ticketing.validation import InputModel
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginIn(InputModel):
     email: EmailStr
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
-class StatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StatusIn(InputModel):
     status: Literal["online", "away", "offline"]
 
 
@@ -27,3 +27,8 @@ class AgentOut(BaseModel):
     shift: str | None
     vip_enabled: bool
     supervisor: bool
+
+
+class LoginOut(BaseModel):
+    token: str
+    agent: AgentOut

@@ -5,12 +5,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markdown_it import MarkdownIt
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import StringConstraints
 
 from kb.articles import CATEGORIES
 from ticketing.deps import NowDep, PrincipalDep, SessionDep
-from ticketing.errors import NotFound
+from ticketing.errors import NotFound, error_responses
 from ticketing.kb import service
+from ticketing.validation import InputModel
 
 router = APIRouter(tags=["knowledge base"])
 # html=False: raw HTML in an article is shown as text, never executed.
@@ -66,15 +67,14 @@ WORDS = {
 }
 
 
-class GapIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GapIn(InputModel):
     question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
     language: Literal["es", "en"]
     conversation_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     best: dict | None = None
 
 
-@router.post("/api/v1/kb/gaps", status_code=201)
+@router.post("/api/v1/kb/gaps", status_code=201, responses=error_responses(400, 401, 413, 422))
 def report_gap(gap_in: GapIn, session: SessionDep, principal: PrincipalDep, now: NowDep):
     """Record a question the bot could not answer (the action server calls this in the background)."""
     best = gap_in.best or {}
@@ -91,7 +91,7 @@ def report_gap(gap_in: GapIn, session: SessionDep, principal: PrincipalDep, now:
     return {"id": gap.id}
 
 
-@router.get("/api/v1/kb/gaps")
+@router.get("/api/v1/kb/gaps", responses=error_responses(401, 422))
 def list_gaps(
     session: SessionDep,
     principal: PrincipalDep,

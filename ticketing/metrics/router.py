@@ -1,22 +1,23 @@
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from ticketing.deps import NowDep, PrincipalDep, SessionDep
-from ticketing.errors import InvalidInput
+from ticketing.errors import InvalidInput, error_responses
 from ticketing.metrics.service import metrics
+from ticketing.validation import Moment
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
 
 
-@router.get("/metrics")
+@router.get("/metrics", responses=error_responses(401, 422))
 def get_metrics(
     session: SessionDep,
     principal: PrincipalDep,
     now: NowDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     team: Annotated[str | None, Query(max_length=60)] = None,
     channel: Annotated[str | None, Query(max_length=20)] = None,
     language: Annotated[str | None, Query(max_length=5)] = None,

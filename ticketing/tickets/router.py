@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from sqlalchemy import select
 
 from ticketing.agents.models import Agent
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
+from ticketing.errors import Forbidden, error_responses
 from ticketing.sla.policy import policy_label
 from ticketing.tickets import intake, service
 from ticketing.tickets.models import Ticket
@@ -14,6 +15,7 @@ from ticketing.tickets.schemas import (
     ClassifyIn,
     ClassifyOut,
     CsatIn,
+    CsatOut,
     MessageIn,
     MessageOut,
     TicketDetail,
@@ -22,8 +24,22 @@ from ticketing.tickets.schemas import (
     TicketPage,
     TicketPatch,
 )
+from ticketing.validation import DbId, Offset
 
-router = APIRouter(prefix="/api/v1", tags=["tickets"])
+# Every route here needs a bearer token and validates its input.
+router = APIRouter(prefix="/api/v1", tags=["tickets"], responses=error_responses(401, 422))
+BODY_ERRORS = (400, 413, 422)
+# What a client can do next with a ticket it has just created (OpenAPI links: they drive the stateful contract test).
+_NEXT = {
+    "GetTicket": "get_ticket_api_v1_tickets__ticket_id__get",
+    "PatchTicket": "patch_ticket_api_v1_tickets__ticket_id__patch",
+    "AddMessage": "add_message_api_v1_tickets__ticket_id__messages_post",
+    "RecordCsat": "record_csat_api_v1_tickets__ticket_id__csat_post",
+}
+TICKET_LINKS = {
+    name: {"operationId": operation, "parameters": {"ticket_id": "$response.body#/id"}}
+    for name, operation in _NEXT.items()
+}
 
 
 def ticket_out(ticket: Ticket, assignee: str | None) -> dict:
@@ -93,14 +109,27 @@ def _detail(session, ticket: Ticket) -> dict:
     return out
 
 
-@router.post("/tickets", response_model=TicketOut, status_code=201, responses={200: {"model": TicketOut}})
+@router.post(
+    "/tickets",
+    response_model=TicketOut,
+    status_code=201,
+    responses={
+        200: {
+            "model": TicketOut,
+            "description": "The ticket this Idempotency-Key created before",
+            "links": TICKET_LINKS,
+        },
+        201: {"description": "Created", "links": TICKET_LINKS},
+        **error_responses(*BODY_ERRORS),
+    },
+)
 async def create_ticket(
     ticket_in: TicketIn,
     request: Request,
     response: Response,
     principal: PrincipalDep,
     now: NowDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ):
     """Create a ticket: classified, prioritised, routed and under its SLA. The same Idempotency-Key returns the same ticket."""
     business = request.app.state.business
@@ -122,7 +151,7 @@ def list_tickets(
     customer_email: str | None = None,
     conversation_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ):
     """A page of tickets ordered by urgency (earliest SLA target, then priority)."""
     tickets, total = service.list_tickets(
@@ -146,25 +175,25 @@ def list_tickets(
     }
 
 
-@router.get("/tickets/by-number/{number}", response_model=TicketDetail)
-def get_ticket_by_number(number: str, session: SessionDep, principal: PrincipalDep):
+@router.get("/tickets/by-number/{number}", response_model=TicketDetail, responses=error_responses(404))
+def get_ticket_by_number(number: Annotated[str, Path(max_length=40)], session: SessionDep, principal: PrincipalDep):
     """One ticket by its number (T-000123), with messages and timeline."""
     ticket = service.get_by_number(session, number)
-    service.check_visible(ticket, principal.teams)
+    service.check_visible(ticket, principal.teams, asked_as=number)
     return _detail(session, service.get_ticket(session, ticket.id, detail=True))
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketDetail)
-def get_ticket(ticket_id: int, session: SessionDep, principal: PrincipalDep):
+@router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=error_responses(404))
+def get_ticket(ticket_id: DbId, session: SessionDep, principal: PrincipalDep):
     """One ticket with its messages and timeline."""
     ticket = service.get_ticket(session, ticket_id, detail=True)
     service.check_visible(ticket, principal.teams)
     return _detail(session, ticket)
 
 
-@router.patch("/tickets/{ticket_id}", response_model=TicketOut)
+@router.patch("/tickets/{ticket_id}", response_model=TicketOut, responses=error_responses(*BODY_ERRORS, 404, 409))
 def patch_ticket(
-    ticket_id: int,
+    ticket_id: DbId,
     patch: TicketPatch,
     request: Request,
     session: SessionDep,
@@ -187,9 +216,14 @@ def patch_ticket(
     return ticket_out(ticket, _agent_names(session, {ticket.assignee_id} - {None}).get(ticket.assignee_id))
 
 
-@router.post("/tickets/{ticket_id}/messages", response_model=MessageOut, status_code=201)
+@router.post(
+    "/tickets/{ticket_id}/messages",
+    response_model=MessageOut,
+    status_code=201,
+    responses=error_responses(*BODY_ERRORS, 404, 409),
+)
 def add_message(
-    ticket_id: int,
+    ticket_id: DbId,
     request: Request,
     message_in: MessageIn,
     session: SessionDep,
@@ -226,14 +260,21 @@ def add_message(
     }
 
 
-@router.post("/tickets/{ticket_id}/csat", status_code=201)
-def record_csat(ticket_id: int, csat_in: CsatIn, session: SessionDep, principal: PrincipalDep, now: NowDep):
-    """Store the customer's satisfaction score (1–5) and comment for a resolved ticket."""
+@router.post(
+    "/tickets/{ticket_id}/csat",
+    status_code=201,
+    response_model=CsatOut,
+    responses=error_responses(*BODY_ERRORS, 403, 404, 409),
+)
+def record_csat(ticket_id: DbId, csat_in: CsatIn, session: SessionDep, principal: PrincipalDep, now: NowDep):
+    """Store the customer's satisfaction score (1–5) and comment for a resolved ticket (the bot's call, not agents')."""
+    if principal.kind != "service":
+        raise Forbidden("the customer's satisfaction score is recorded by the bot, not by agents")
     answer = service.record_csat(session, ticket_id=ticket_id, csat_in=csat_in, actor=principal.name, now=now)
     return {"ticket_id": ticket_id, "score": answer.score, "comment": answer.comment}
 
 
-@router.post("/classify", response_model=ClassifyOut)
+@router.post("/classify", response_model=ClassifyOut, responses=error_responses(*BODY_ERRORS))
 def classify(classify_in: ClassifyIn, session: SessionDep, business: BusinessDep, principal: PrincipalDep, now: NowDep):
     """The category, priority (with reasons), team and SLA the backend would give, without creating a ticket."""
     return service.classify(session, classify_in=classify_in, business=business, now=now)

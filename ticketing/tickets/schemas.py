@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, EmailStr, Field, StrictBool, StringConstraints
+
+from ticketing.validation import InputModel, JsonInt, Moment
 
 Channel = Literal["web", "whatsapp", "email", "api", "facebook", "instagram", "twitter"]
 Language = Literal["es", "en"]
@@ -12,8 +14,7 @@ Status = Literal["new", "open", "pending", "resolved", "closed"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_In = InputModel
 
 
 class CustomerIn(_In):
@@ -28,7 +29,7 @@ class CustomerIn(_In):
 class TranscriptLine(_In):
     sender: Literal["customer", "bot", "agent"]
     text: Annotated[str, StringConstraints(max_length=10000)]
-    timestamp: datetime
+    timestamp: Moment
 
 
 class TicketIn(_In):
@@ -40,8 +41,8 @@ class TicketIn(_In):
     conversation_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     transcript: list[TranscriptLine] = Field(default_factory=list, max_length=500)
     order_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
-    consent: bool
-    received_at: datetime | None = None
+    consent: StrictBool
+    received_at: Moment | None = None
     category_hint: Annotated[str, StringConstraints(max_length=60)] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
@@ -114,19 +115,25 @@ class TicketPatch(_In):
     priority: Priority | None = None
     team: str | None = None
     assignee: EmailStr | None = None
-    tier: Annotated[int, Field(ge=1, le=5)] | None = None
+    tier: Annotated[JsonInt, Field(ge=1, le=5)] | None = None
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
 class MessageIn(_In):
     author: Literal["agent", "customer"]
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
-    internal: bool = False
+    internal: StrictBool = False
 
 
 class CsatIn(_In):
-    score: Annotated[int, Field(ge=1, le=5)]
+    score: Annotated[JsonInt, Field(ge=1, le=5)]
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class CsatOut(BaseModel):
+    ticket_id: int
+    score: int
+    comment: str | None
 
 
 class ClassifyIn(_In):

@@ -11,7 +11,7 @@ from ticketing.business.runtime import Business
 from ticketing.classification.priority import TicketFacts, decide_priority
 from ticketing.classification.text import detect_language
 from ticketing.customers.models import Customer
-from ticketing.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from ticketing.errors import InvalidInput, InvalidTransition, NotFound
 from ticketing.routing import service as routing
 from ticketing.sla import policy as sla_policy
 from ticketing.tickets import intake
@@ -106,10 +106,14 @@ def get_by_number(session: Session, number: str) -> Ticket:
     return ticket
 
 
-def check_visible(ticket: Ticket, teams: list[str] | None) -> None:
-    """Agents see only their teams' tickets (teams None = service caller or supervisor: all)."""
+def check_visible(ticket: Ticket, teams: list[str] | None, asked_as: str | int | None = None) -> None:
+    """Agents see only their teams' tickets (teams None = service caller or supervisor: all).
+
+    Another team's ticket reads exactly as a missing one (`asked_as`: the id or number the caller gave), so an
+    agent cannot learn which tickets exist outside their teams.
+    """
     if teams is not None and ticket.team not in teams:
-        raise Forbidden(f"ticket {ticket.number} belongs to team {ticket.team}, not one of yours")
+        raise NotFound(f"ticket {ticket.id if asked_as is None else asked_as} does not exist")
 
 
 def list_tickets(
@@ -164,7 +168,7 @@ def list_tickets(
 def _agent_by_email(session: Session, email: str) -> Agent:
     agent = session.scalars(select(Agent).where(func.lower(Agent.email) == email.lower())).first()
     if agent is None:
-        raise NotFound(f"agent {email} does not exist")
+        raise InvalidInput(f"assignee: no agent has the email {email}")
     return agent
 
 
