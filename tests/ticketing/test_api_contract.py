@@ -26,7 +26,7 @@ from ticketing.settings import REPO_ROOT
 ST = REPO_ROOT / ".venv" / "backend" / "bin" / "st"
 SEED = int(os.environ.get("CONTRACT_SEED", "20261202"))
 # Cases per operation and phase: about a minute on the CI machine for the 16 operations.
-MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "12"))
+MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "10"))
 TOKEN = "contract-service-token"
 
 
