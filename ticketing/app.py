@@ -87,6 +87,17 @@ class LazyKnowledgeBase:
         return getattr(self._kb, name)
 
 
+def _kb_watcher(kb, stop: threading.Event, interval: float = 1.0) -> None:
+    """Load the KB, then reload it when its folder changes: editors' changes show up without a restart, and no
+    request ever waits for a reload (or a refit of the ranking)."""
+    while not stop.is_set():
+        try:
+            kb.reload_if_changed()
+        except Exception:
+            log.exception("reloading the knowledge base failed; the previous one stays")
+        stop.wait(interval)
+
+
 def _sweeper(app: FastAPI, stop: threading.Event) -> None:
     """Every few seconds: assign queued tickets whose agent has freed up, and record SLA warnings and breaches."""
     from ticketing.routing.service import drain_queue
@@ -115,13 +126,18 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         stop = threading.Event()
-        worker = None
+        workers = []
+        if background:
+            workers.append(
+                threading.Thread(target=_kb_watcher, args=(app.state.kb, stop), name="kb-watch", daemon=True)
+            )
         if settings.sweep_interval_seconds and background:
-            worker = threading.Thread(target=_sweeper, args=(app, stop), name="sla-sweeper", daemon=True)
+            workers.append(threading.Thread(target=_sweeper, args=(app, stop), name="sla-sweeper", daemon=True))
+        for worker in workers:
             worker.start()
         yield
         stop.set()
-        if worker:
+        for worker in workers:
             worker.join(timeout=10)
         app.state.live.close()
         app.state.intake.close()

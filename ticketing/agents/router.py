@@ -1,7 +1,6 @@
 """Agents log in, see themselves and change their status; coming online drains their teams' queues."""
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 
 from ticketing.agents import service
 from ticketing.agents.models import Agent
@@ -60,7 +59,4 @@ def set_my_status(
 @router.get("/agents", response_model=list[AgentOut], responses=error_responses(401))
 def list_agents(session: SessionDep, principal: PrincipalDep):
     """Every agent with their load (supervisors and service callers see all; agents see their teams)."""
-    agents = session.scalars(select(Agent).order_by(Agent.name)).all()
-    if principal.teams is not None:
-        agents = [a for a in agents if set(a.teams) & set(principal.teams)]
-    return [agent_out(a) for a in agents]
+    return [agent_out(a) for a in service.list_agents(session, teams=principal.teams)]

@@ -72,3 +72,11 @@ def change_availability(session: Session, business, agent: Agent, status: str, n
         session.commit()
         session.refresh(agent)
     return assigned
+
+
+def list_agents(session: Session, *, teams: list[str] | None) -> list[Agent]:
+    """Every agent by name; an agent's view (teams given) only those sharing a team with them."""
+    agents = session.scalars(select(Agent).order_by(Agent.name)).all()
+    if teams is not None:
+        agents = [a for a in agents if set(a.teams) & set(teams)]
+    return list(agents)

@@ -263,7 +263,6 @@ def snippets(request: Request, number: str, session: SessionDep, viewer: ViewerD
     """Saved replies of the ticket's team in its language, and the KB's articles as links, for the `/` picker."""
     ticket = _visible_ticket(session, number, viewer)
     kb = request.app.state.kb
-    kb.reload_if_changed()
     items = service.saved_replies(ticket.team, ticket.language) + service.article_snippets(
         kb, ticket.language, request.app.state.settings.public_url
     )
@@ -540,7 +539,6 @@ def kb_page(
     qlang: Annotated[str, Query(max_length=5)] = "",
 ):
     kb = request.app.state.kb
-    kb.reload_if_changed()
     gaps = kb_service.grouped_gaps(session, limit=100)
     titles = {(a.id, a.language): a.title for a in kb.articles}
     preview = None

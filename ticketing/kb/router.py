@@ -118,7 +118,6 @@ def help_home(
     q: Annotated[str | None, Query(max_length=500)] = None,
 ):
     kb = request.app.state.kb
-    kb.reload_if_changed()
     if q and q.strip():
         decision = kb.decide(q, language)
         hits = decision.hits if decision.action != "decline" else []
@@ -133,7 +132,6 @@ def help_home(
 @router.get("/help/{language}/{article_id}", response_class=HTMLResponse, include_in_schema=False)
 def help_article(request: Request, language: Literal["es", "en"], article_id: str):
     kb = request.app.state.kb
-    kb.reload_if_changed()
     article = kb.get(article_id, language)
     if article is None:
         raise NotFound(f"no published article {article_id!r} in {language}")

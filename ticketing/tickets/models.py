@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from mostrador.ticket_numbers import ticket_number
 from ticketing.customers.models import Customer
 from ticketing.db import Base, utcnow
+from ticketing.sla.policy import policy_label
 
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 
@@ -63,6 +64,11 @@ class Ticket(Base):
     def number(self) -> str | None:
         """What people call the ticket: T-000123, its id (so it costs no second write)."""
         return None if self.id is None else ticket_number(self.id)
+
+    @property
+    def sla_label(self) -> str | None:
+        """The SLA policy as people read it: "normal", or "normal (VIP)" when the VIP target applies."""
+        return policy_label(self.sla_policy, self.sla_vip)
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"

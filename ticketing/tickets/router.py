@@ -3,9 +3,8 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from sqlalchemy import select
 
-from ticketing.agents.models import Agent
+from ticketing.agents import service as agents
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
 from ticketing.errors import Forbidden, error_responses
 from ticketing.sla.policy import policy_label
@@ -81,14 +80,7 @@ def ticket_out(ticket: Ticket, assignee: str | None) -> dict:
     }
 
 
-def _agent_names(session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(session.execute(select(Agent.id, Agent.email).where(Agent.id.in_(ids))).all())
-
-
-def _detail(session, ticket: Ticket) -> dict:
-    names = _agent_names(session, {ticket.assignee_id} | {m.agent_id for m in ticket.messages} - {None})
+def _detail(ticket: Ticket, names: dict[int, str]) -> dict:
     out = ticket_out(ticket, names.get(ticket.assignee_id))
     out["messages"] = [
         {
@@ -154,7 +146,7 @@ def list_tickets(
     offset: Offset = 0,
 ):
     """A page of tickets ordered by urgency (earliest SLA target, then priority)."""
-    tickets, total = service.list_tickets(
+    tickets, total, names = service.ticket_page(
         session,
         teams=principal.teams,
         team=team,
@@ -166,7 +158,6 @@ def list_tickets(
         limit=limit,
         offset=offset,
     )
-    names = _agent_names(session, {t.assignee_id for t in tickets} - {None})
     return {
         "items": [ticket_out(t, names.get(t.assignee_id)) for t in tickets],
         "total": total,
@@ -178,17 +169,13 @@ def list_tickets(
 @router.get("/tickets/by-number/{number}", response_model=TicketDetail, responses=error_responses(404))
 def get_ticket_by_number(number: Annotated[str, Path(max_length=40)], session: SessionDep, principal: PrincipalDep):
     """One ticket by its number (T-000123), with messages and timeline."""
-    ticket = service.get_by_number(session, number)
-    service.check_visible(ticket, principal.teams, asked_as=number)
-    return _detail(session, service.get_ticket(session, ticket.id, detail=True))
+    return _detail(*service.ticket_detail(session, number=number, teams=principal.teams))
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=error_responses(404))
 def get_ticket(ticket_id: DbId, session: SessionDep, principal: PrincipalDep):
     """One ticket with its messages and timeline."""
-    ticket = service.get_ticket(session, ticket_id, detail=True)
-    service.check_visible(ticket, principal.teams)
-    return _detail(session, ticket)
+    return _detail(*service.ticket_detail(session, ticket_id=ticket_id, teams=principal.teams))
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut, responses=error_responses(*BODY_ERRORS, 404, 409))
@@ -213,7 +200,7 @@ def patch_ticket(
     )
     if patch.status == "resolved" and ticket.conversation_id:
         request.app.state.delivery.ticket_resolved(ticket.conversation_id)
-    return ticket_out(ticket, _agent_names(session, {ticket.assignee_id} - {None}).get(ticket.assignee_id))
+    return ticket_out(ticket, service.assignee_email(session, ticket))
 
 
 @router.post(
@@ -232,7 +219,7 @@ def add_message(
     now: NowDep,
 ):
     """Add a message. A public agent message goes to the customer and stops the first-response clock."""
-    agent = session.get(Agent, principal.agent_id) if principal.agent_id else None
+    agent = agents.get_agent(session, principal.agent_id) if principal.agent_id else None
     message = service.add_message(
         session,
         ticket_id=ticket_id,

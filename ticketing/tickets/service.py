@@ -106,6 +106,30 @@ def get_by_number(session: Session, number: str) -> Ticket:
     return ticket
 
 
+def ticket_detail(
+    session: Session, *, ticket_id: int | None = None, number: str | None = None, teams: list[str] | None
+) -> tuple[Ticket, dict[int, str]]:
+    """One ticket (by id or number) with its messages and timeline, and the emails of the agents in it."""
+    asked_as = number if ticket_id is None else ticket_id
+    if ticket_id is None:
+        ticket_id = get_by_number(session, number).id
+    ticket = get_ticket(session, ticket_id, detail=True)
+    check_visible(ticket, teams, asked_as=asked_as)
+    return ticket, assignee_emails(session, {ticket.assignee_id} | {m.agent_id for m in ticket.messages})
+
+
+def assignee_emails(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """Agent id -> email, for the ids given (None ignored)."""
+    ids = ids - {None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Agent.id, Agent.email).where(Agent.id.in_(ids))).all())
+
+
+def assignee_email(session: Session, ticket: Ticket) -> str | None:
+    return assignee_emails(session, {ticket.assignee_id}).get(ticket.assignee_id)
+
+
 def check_visible(ticket: Ticket, teams: list[str] | None, asked_as: str | int | None = None) -> None:
     """Agents see only their teams' tickets (teams None = service caller or supervisor: all).
 
@@ -163,6 +187,12 @@ def list_tickets(
         Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.priority_rank.desc(), Ticket.created_at
     )
     return list(session.scalars(query.limit(limit).offset(offset)).unique().all()), total
+
+
+def ticket_page(session: Session, *, teams: list[str] | None, **filters) -> tuple[list[Ticket], int, dict[int, str]]:
+    """A page of tickets as list_tickets gives it, its total, and the emails of their assignees."""
+    tickets, total = list_tickets(session, teams=teams, **filters)
+    return tickets, total, assignee_emails(session, {t.assignee_id for t in tickets})
 
 
 def _agent_by_email(session: Session, email: str) -> Agent:
