@@ -68,7 +68,7 @@ lint: $(BACKEND)/.installed
 test: lint test-backend test-kb test-bot test-e2e test-compose
 	@echo "all suites passed"
 
-test-backend: $(BACKEND)/.installed
+test-backend: $(BACKEND)/.installed node_modules/.installed
 	$(PY) -m pytest -q tests/ticketing
 
 test-kb: $(BACKEND)/.installed
