@@ -18,8 +18,9 @@ from ticketing.business.runtime import Business
 from ticketing.channels.bot import BotDelivery
 from ticketing.db import make_engine, session_factory
 from ticketing.errors import DomainError, InvalidInput, NotFound
+from ticketing.limits import make_limits
 from ticketing.live import LiveHub
-from ticketing.security import HttpGuards, allowed_methods
+from ticketing.security import HttpGuards, allowed_methods, install_api_docs
 from ticketing.settings import Settings
 from ticketing.tickets.intake import Intake
 
@@ -149,6 +150,8 @@ def create_app(
         version="1.0",
         description="Tickets from the bot and other channels: classified, prioritised, routed and held to SLA.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs, under the pages' CSP
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -159,6 +162,8 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(HttpGuards, max_body_bytes=settings.max_body_bytes)
+    app.state.limits = make_limits(settings)
+    install_api_docs(app)
     app.state.intake = Intake(app.state.sessions, app.state.business)
 
     app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir)

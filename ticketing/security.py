@@ -11,7 +11,10 @@ Request size: a body over `max_body_bytes` gets 413 `payload_too_large`, from it
 read, or as soon as a body sent without one (chunked) passes the limit.
 """
 
+import base64
+import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from starlette.exceptions import HTTPException
@@ -32,6 +35,7 @@ BASE_POLICY: dict[str, list[str]] = {
     "base-uri": ["'none'"],
     "frame-ancestors": ["'none'"],
     "object-src": ["'none'"],
+    "worker-src": ["'none'"],
 }
 ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
@@ -150,3 +154,41 @@ def allowed_methods(app, scope: Scope) -> list[str]:
         if match != Match.NONE and route.methods:
             methods |= set(route.methods)
     return sorted(methods)
+
+
+_INLINE = re.compile(rb"<(script|style)>(.*?)</\1>", re.S)
+
+
+def allow_inline_blocks(request: Request, html: bytes) -> None:
+    """Allow exactly the inline <script> and <style> blocks of this page by their hashes (never 'unsafe-inline')."""
+    for kind, content in _INLINE.findall(html):
+        digest = base64.b64encode(hashlib.sha256(content).digest()).decode()
+        extend_policy(request, "script-src" if kind == b"script" else "style-src", f"'sha256-{digest}'")
+
+
+def install_api_docs(app) -> None:
+    """/docs (Swagger UI) and /redoc under the same policy as every page: their own inline blocks allowed by hash, and
+    the CDN that FastAPI loads them from (the only page of the product that uses one)."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+
+    cdn = "https://cdn.jsdelivr.net"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request):
+        page = get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - API")
+        allow_inline_blocks(request, page.body)
+        extend_policy(request, "script-src", cdn)
+        extend_policy(request, "style-src", cdn)
+        extend_policy(request, "img-src", "https://fastapi.tiangolo.com")
+        return page
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request):
+        page = get_redoc_html(openapi_url=app.openapi_url, title=f"{app.title} - API")
+        allow_inline_blocks(request, page.body)
+        extend_policy(request, "script-src", cdn)
+        extend_policy(request, "style-src", "https://fonts.googleapis.com")
+        extend_policy(request, "font-src", "https://fonts.gstatic.com")
+        extend_policy(request, "img-src", "https://fastapi.tiangolo.com", "https://cdn.redoc.ly")
+        extend_policy(request, "worker-src", "blob:")
+        return page

@@ -32,3 +32,12 @@ class Settings(BaseSettings):
     widget_socket_url: str = "http://localhost:5005"
     # Request bodies over this many bytes are refused with 413 (a ticket with a long transcript is ~100 KB).
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # Shared counters for rate limits and login throttling across backend processes; without it each process counts
+    # on its own (see ticketing/limits.py).
+    redis_url: str | None = None
+    # Failed logins before an account, or a client address, waits out the rest of the window (seconds).
+    login_failures_per_account: int = Field(default=5, gt=0)
+    login_failures_per_address: int = Field(default=30, gt=0)
+    login_lockout_seconds: int = Field(default=900, gt=0)
+    # Help-center searches a minute from one client address.
+    help_search_per_minute: int = Field(default=30, gt=0)

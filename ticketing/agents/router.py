@@ -8,6 +8,7 @@ from ticketing.agents.schemas import AgentOut, LoginIn, LoginOut, StatusIn
 from ticketing.auth import issue_session_token
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
 from ticketing.errors import Forbidden, error_responses
+from ticketing.limits import client_address
 
 router = APIRouter(prefix="/api/v1", tags=["agents"])
 
@@ -32,7 +33,13 @@ def agent_out(agent: Agent) -> dict:
 @router.post("/auth/login", response_model=LoginOut, responses=error_responses(400, 401, 413, 422, 429))
 def login(login_in: LoginIn, request: Request, session: SessionDep):
     """Exchange an agent's email and password for a bearer session token (12 hours)."""
-    agent = service.authenticate(session, login_in.email, login_in.password)
+    agent = service.authenticate(
+        session,
+        login_in.email,
+        login_in.password,
+        throttle=request.app.state.limits.login,
+        client=client_address(request),
+    )
     token = issue_session_token(agent.id, request.app.state.settings.secret_key.get_secret_value())
     return {"token": token, "agent": agent_out(agent)}
 

@@ -9,6 +9,7 @@ from ticketing.agents.models import Agent, Team
 from ticketing.auth import hash_password, verify_password
 from ticketing.business.config import BusinessConfig
 from ticketing.errors import NotFound, Unauthorized
+from ticketing.limits import LoginThrottle
 from ticketing.routing.service import drain_queue
 
 
@@ -41,10 +42,18 @@ def sync_from_config(session: Session, config: BusinessConfig, update_passwords:
     return len(config.teams), len(config.agents)
 
 
-def authenticate(session: Session, email: str, password: str) -> Agent:
+def authenticate(session: Session, email: str, password: str, *, throttle: LoginThrottle, client: str | None) -> Agent:
+    """The agent with this email and password. Every login (the API's, the console's) comes through here.
+
+    Raises TooManyRequests (429, code `login_throttled`, with Retry-After) while the account or the client address
+    is locked out after too many failures, and Unauthorized for a wrong email or password.
+    """
+    throttle.check(email, client)
     agent = session.scalars(select(Agent).where(func.lower(Agent.email) == email.lower())).first()
     if agent is None or not verify_password(agent.password_hash, password):
+        throttle.failed(email, client)
         raise Unauthorized("wrong email or password")
+    throttle.succeeded(email)
     return agent
 
 

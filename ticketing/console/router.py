@@ -36,6 +36,7 @@ from ticketing.console.words import WORDS
 from ticketing.deps import BusinessDep, NowDep, SessionDep
 from ticketing.errors import DomainError, InvalidInput, InvalidTransition, NotFound, Unauthorized
 from ticketing.kb import service as kb_service
+from ticketing.limits import client_address
 from ticketing.metrics.service import metrics
 from ticketing.settings import REPO_ROOT
 from ticketing.tickets import service as tickets
@@ -112,12 +113,23 @@ def login(
     check_login_csrf(request, csrf)
     language = page_language(request)
     try:
-        agent = agents.authenticate(session, email.strip(), password)
+        agent = agents.authenticate(
+            session,
+            email.strip(),
+            password,
+            throttle=request.app.state.limits.login,
+            client=client_address(request),
+        )
     except Unauthorized:
         return _login_page(request, WORDS[language]["wrong_login"], status_code=401, email=email)
     except DomainError as exc:  # throttled
         if exc.status_code == 429:
-            return _login_page(request, WORDS[language]["too_many"], status_code=429, email=email)
+            minutes = max(1, -(-exc.retry_after // 60))
+            page = _login_page(
+                request, WORDS[language]["too_many"].format(minutes=minutes), status_code=429, email=email
+            )
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         raise
     response = _redirect("/console")
     set_session(

@@ -3,17 +3,20 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from markdown_it import MarkdownIt
 from pydantic import StringConstraints
 
 from kb.articles import CATEGORIES
 from ticketing.deps import NowDep, PrincipalDep, SessionDep
-from ticketing.errors import NotFound, error_responses
+from ticketing.errors import NotFound, TooManyRequests, error_responses
 from ticketing.kb import service
+from ticketing.limits import client_address
+from ticketing.settings import REPO_ROOT
 from ticketing.validation import InputModel
 
 router = APIRouter(tags=["knowledge base"])
+HELP_CSS = REPO_ROOT / "ticketing" / "static" / "help" / "help.css"
 # html=False: raw HTML in an article is shown as text, never executed.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
@@ -51,6 +54,7 @@ WORDS = {
         "updated": "Actualizado",
         "related": "Artículos relacionados",
         "suggest": "Quizás buscabas",
+        "throttled": "Hiciste muchas búsquedas seguidas. Vuelve a intentarlo en {seconds} segundos.",
     },
     "en": {
         "title": "Help center",
@@ -63,6 +67,7 @@ WORDS = {
         "updated": "Updated",
         "related": "Related articles",
         "suggest": "Did you mean",
+        "throttled": "You have searched many times in a row. Try again in {seconds} seconds.",
     },
 }
 
@@ -119,6 +124,13 @@ def help_home(
 ):
     kb = request.app.state.kb
     if q and q.strip():
+        try:
+            limit = request.app.state.settings.help_search_per_minute
+            request.app.state.limits.hit("help-search", client_address(request), limit=limit, window=60)
+        except TooManyRequests as exc:
+            page = _page(request, "help_search.html", language, q=q, hits=[], throttled=exc.retry_after)
+            page.status_code, page.headers["Retry-After"] = 429, str(exc.retry_after)
+            return page
         decision = kb.decide(q, language)
         hits = decision.hits if decision.action != "decline" else []
         return _page(request, "help_search.html", language, q=q, hits=hits, answered=decision.action == "answer")
@@ -127,6 +139,11 @@ def help_home(
         if article.language == language:
             by_category[article.category].append(article)
     return _page(request, "help_home.html", language, by_category={k: v for k, v in by_category.items() if v})
+
+
+@router.get("/help/assets/help.css", include_in_schema=False)
+def help_styles():
+    return FileResponse(HELP_CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/help/{language}/{article_id}", response_class=HTMLResponse, include_in_schema=False)

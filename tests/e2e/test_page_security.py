@@ -1,0 +1,26 @@
+"""Every HTML page works under its Content-Security-Policy in a real Chromium: no violation reported, styles applied."""
+
+import pytest
+
+PAGES = ["/help/es", "/help/en", "/help/es?q=cuánto demora el envío", "/help/en/delivery-times", "/console", "/demo/es"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_the_page_loads_without_a_single_csp_violation(page, stack, path):
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation',"
+        " e => console.error('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))"
+    )
+    response = page.goto(f"http://127.0.0.1:{stack.ports.ticketing}" + path)
+    assert response.status == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_load_state("networkidle")
+    assert violations == []
+
+
+def test_the_help_center_is_styled_from_its_own_stylesheet(page, stack):
+    page.goto(f"http://127.0.0.1:{stack.ports.ticketing}" + "/help/es")
+    header_colour = page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
+    assert header_colour == "rgb(18, 53, 91)"
