@@ -55,6 +55,11 @@ class TicketOutbox:
                 (idempotency_key, conversation_id, json.dumps(payload), time.time()),
             )
 
+    def forget_conversation(self, conversation_id: str) -> int:
+        """Drop the conversation's waiting tickets (the customer's data was erased); return how many."""
+        with self._lock, self._db() as db:
+            return db.execute("DELETE FROM pending_ticket WHERE conversation_id = ?", (conversation_id,)).rowcount
+
     def pending(self) -> int:
         with self._db() as db:
             return db.execute("SELECT COUNT(*) FROM pending_ticket").fetchone()[0]
@@ -70,28 +75,36 @@ class TicketOutbox:
             ).fetchall()
         done = 0
         for key, conversation_id, payload, attempts, created in due:
-            try:
-                ticket = (
-                    TicketInfo(**_revive(json.loads(created))) if created else self.create(json.loads(payload), key)
-                )
-            except TicketingUnavailable:
-                self._later(key, attempts, now)
-                continue
-            except TicketingRejected as exc:
-                log.error("pending ticket %s refused by the backend, dropped: %s", key, exc)
-                self._forget(key)
-                continue
-            if self.announce(conversation_id, ticket):
-                self._forget(key)
-                done += 1
-            else:
+            # One ticket at a time under the lock, so a conversation being forgotten is never created meanwhile.
+            with self._lock:
                 with self._db() as db:
-                    db.execute(
-                        "UPDATE pending_ticket SET created = ? WHERE idempotency_key = ?",
-                        (json.dumps(ticket.__dict__, default=str), key),
-                    )
-                self._later(key, attempts, now)
+                    if not db.execute("SELECT 1 FROM pending_ticket WHERE idempotency_key = ?", (key,)).fetchone():
+                        continue  # forgotten since the round began
+                done += self._retry(key, conversation_id, payload, attempts, created, now)
         return done
+
+    def _retry(
+        self, key: str, conversation_id: str, payload: str, attempts: int, created: str | None, now: float
+    ) -> int:
+        try:
+            ticket = TicketInfo(**_revive(json.loads(created))) if created else self.create(json.loads(payload), key)
+        except TicketingUnavailable:
+            self._later(key, attempts, now)
+            return 0
+        except TicketingRejected as exc:
+            log.error("a pending ticket was refused by the backend and dropped: %s", exc.status)
+            self._forget(key)
+            return 0
+        if self.announce(conversation_id, ticket):
+            self._forget(key)
+            return 1
+        with self._db() as db:
+            db.execute(
+                "UPDATE pending_ticket SET created = ? WHERE idempotency_key = ?",
+                (json.dumps(ticket.__dict__, default=str), key),
+            )
+        self._later(key, attempts, now)
+        return 0
 
     def _later(self, key: str, attempts: int, now: float) -> None:
         delay = min(MAX_DELAY_SECONDS, 2.0 * 2**attempts)
