@@ -20,6 +20,7 @@ from actions.validators import (
     clean_name,
     clean_order_number,
     clean_phone,
+    withhold_personal,
 )
 from actions.whatsapp import offered_name, offered_phone
 from mostrador.ticket_numbers import find_ticket_number
@@ -175,6 +176,7 @@ class ActionCancelTicketForm(Action):
 
 
 def ticket_payload(tracker: Tracker) -> dict[str, Any]:
+    """The ticket as the backend receives it; without consent, nothing personal: not even the outbox keeps it."""
     language = _language(tracker)
     consent = tracker.get_slot("data_consent") is True
 
@@ -182,20 +184,30 @@ def ticket_payload(tracker: Tracker) -> dict[str, Any]:
         value = tracker.get_slot(slot)
         return None if value in (None, SKIPPED) else value
 
+    description = given("issue_description") or tracker.get_slot("last_question") or "(no description)"
+    lines = transcript(tracker)
+    if not consent:
+        personal = [given(s) for s in ("customer_name", "customer_email", "customer_phone", "order_number")]
+        description = withhold_personal(description, personal)
+        # The customer's lines lose any email, phone or order number too; the bot's keep the store's own phone.
+        lines = [
+            {**line, "text": withhold_personal(line["text"], personal, patterns=line["sender"] == "customer")}
+            for line in lines
+        ]
     return {
         "customer": {
-            "name": given("customer_name") or "Customer",
-            "email": given("customer_email"),
-            "phone": given("customer_phone"),
+            "name": (given("customer_name") if consent else None) or "Customer",
+            "email": given("customer_email") if consent else None,
+            "phone": given("customer_phone") if consent else None,
             "external_id": f"rasa:{tracker.sender_id}",
             "language": language,
         },
-        "description": given("issue_description") or tracker.get_slot("last_question") or "(no description)",
+        "description": description,
         "channel": "whatsapp" if tracker.get_latest_input_channel() == "whatsapp" else "web",
         "language": language,
         "conversation_id": tracker.sender_id,
-        "transcript": transcript(tracker),
-        "order_number": given("order_number"),
+        "transcript": lines,
+        "order_number": given("order_number") if consent else None,
         "consent": consent,
         "metadata": {"kb_article_id": tracker.get_slot("kb_article_id")},
     }

@@ -46,3 +46,20 @@ def clean_description(text: str) -> str | None:
     text = (text or "").strip()
     letters = len(re.findall(r"[^\W\d_]", text))
     return text[:5000] if letters >= 3 else None
+
+
+WITHHELD = "[withheld]"
+_ANY_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_ANY_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+_ANY_ORDER = re.compile(r"\b(?:cs-?)?\d{7,10}\b", re.IGNORECASE)
+
+
+def withhold_personal(text: str, personal: list[str | None], patterns: bool = True) -> str:
+    """The text without the customer's details: what they gave (each word of a name too) and, with `patterns`,
+    any email, phone or order number in it. For a ticket the customer did not consent to store data with."""
+    words = {w for value in personal if value for w in (value, *value.split()) if len(w) >= 3}
+    for word in sorted(words, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", WITHHELD, text, flags=re.IGNORECASE)
+    for pattern in (_ANY_EMAIL, _ANY_ORDER, _ANY_PHONE) if patterns else ():
+        text = pattern.sub(WITHHELD, text)
+    return text
