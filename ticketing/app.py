@@ -178,6 +178,7 @@ def create_app(
     from ticketing.console.router import router as console_router
     from ticketing.kb.router import router as kb_router
     from ticketing.metrics.router import router as metrics_router
+    from ticketing.privacy.router import router as privacy_router
     from ticketing.tickets.router import router as tickets_router
     from ticketing.widget.router import router as widget_router
 
@@ -187,6 +188,7 @@ def create_app(
     app.include_router(kb_router)
     app.include_router(console_router)
     app.include_router(widget_router)
+    app.include_router(privacy_router)
 
     @app.get("/", include_in_schema=False)
     def home():

@@ -23,6 +23,7 @@ class Principal:
     agent_id: int | None = None
     # Teams whose tickets this caller may see; None means all (service callers, supervisors).
     teams: list[str] | None = None
+    supervisor: bool = False
 
 
 SERVICE = Principal(kind="service", name="service")

@@ -54,6 +54,7 @@ async def get_principal(request: Request) -> Principal:
         name=agent.email,
         agent_id=agent.id,
         teams=None if agent.is_supervisor else list(agent.teams),
+        supervisor=agent.is_supervisor,
     )
 
 

@@ -3,6 +3,7 @@
 from ticketing.agents.models import Agent, Team
 from ticketing.customers.models import Customer
 from ticketing.kb.models import KbGap
+from ticketing.privacy.models import PrivacyRequest
 from ticketing.tickets.models import CsatAnswer, Message, Ticket, TicketEvent
 
-__all__ = ["Agent", "Team", "Customer", "KbGap", "CsatAnswer", "Message", "Ticket", "TicketEvent"]
+__all__ = ["Agent", "Team", "Customer", "KbGap", "PrivacyRequest", "CsatAnswer", "Message", "Ticket", "TicketEvent"]

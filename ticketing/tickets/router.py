@@ -3,10 +3,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from ticketing.agents import service as agents
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
 from ticketing.errors import Forbidden, error_responses
+from ticketing.privacy import service as privacy
 from ticketing.sla.policy import policy_label
 from ticketing.tickets import intake, service
 from ticketing.tickets.models import Ticket
@@ -129,7 +131,15 @@ async def create_ticket(
     outcome = await request.app.state.intake.submit(draft)
     if not outcome.created:
         response.status_code = 200
+    elif not ticket_in.consent and ticket_in.conversation_id:
+        # The questions asked before the consent question were kept as typed (KB gaps): they go.
+        await run_in_threadpool(_forget_questions, request.app.state.sessions, ticket_in.conversation_id)
     return ticket_out(outcome.ticket, outcome.assignee)
+
+
+def _forget_questions(sessions, conversation_id: str) -> None:
+    with sessions() as session:
+        privacy.forget_conversation_questions(session, conversation_id)
 
 
 @router.get("/tickets", response_model=TicketPage)

@@ -12,6 +12,7 @@ from ticketing.classification.priority import TicketFacts, decide_priority
 from ticketing.classification.text import detect_language
 from ticketing.customers.models import Customer
 from ticketing.errors import InvalidInput, InvalidTransition, NotFound
+from ticketing.privacy.text import withhold
 from ticketing.routing import service as routing
 from ticketing.sla import policy as sla_policy
 from ticketing.tickets import intake
@@ -319,11 +320,14 @@ def add_message(
     check_visible(ticket, teams)
     if ticket.status == "closed":
         raise InvalidTransition(f"ticket {ticket.number} is closed; open a new one")
+    body = message_in.body
+    if message_in.author == "customer" and not ticket.consent:
+        body = withhold(body, [])  # the customer said no to keeping their details: no email, phone or order here
     message = Message(
         ticket=ticket,
         author=message_in.author,
         agent_id=agent.id if agent and message_in.author == "agent" else None,
-        body=message_in.body,
+        body=body,
         internal=message_in.internal,
         source="live",
         delivery_status="pending" if message_in.author == "agent" and not message_in.internal else None,

@@ -40,7 +40,9 @@ def decide(draft: Draft, business: Business, customer: dict, recent: int, agents
     agent, assignment = agents.choose(TicketNeeds(category.team, verdict.category, language, category.tier, vip), now)
     row = dict(
         idempotency_key=draft.idempotency_key,
-        subject=ticket_in.subject,
+        subject=ticket_in.subject
+        if ticket_in.consent or not ticket_in.subject
+        else redact(ticket_in.subject, ticket_in),
         description=draft.description,
         channel=ticket_in.channel,
         language=language,
@@ -56,7 +58,7 @@ def decide(draft: Draft, business: Business, customer: dict, recent: int, agents
         assignee_id=agent.id if agent else None,
         queued_at=None if agent else now,
         conversation_id=ticket_in.conversation_id,
-        order_number=ticket_in.order_number,
+        order_number=ticket_in.order_number if ticket_in.consent else None,
         consent=ticket_in.consent,
         metadata=ticket_in.metadata,
         received_at=draft.received_at,
@@ -89,7 +91,10 @@ def decide(draft: Draft, business: Business, customer: dict, recent: int, agents
     transcript = [
         {
             "author": line.sender,
-            "body": line.text if ticket_in.consent else redact(line.text),
+            # Without consent the bot's lines keep the store's own phone; the customer's lose every number.
+            "body": line.text
+            if ticket_in.consent
+            else redact(line.text, ticket_in, patterns=line.sender == "customer"),
             "source": "transcript",
             "created_at": line.timestamp,
         }

@@ -4,7 +4,6 @@ It runs in the request's coroutine, before the ticket joins a batch: validation,
 data without consent, and the classification (the costliest decision, kept out of the single writer thread).
 """
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -12,18 +11,23 @@ from ticketing.business.runtime import Business
 from ticketing.classification.classifier import Classification
 from ticketing.classification.text import detect_language
 from ticketing.errors import InvalidInput
+from ticketing.privacy.text import withhold
 from ticketing.tickets.schemas import TicketIn
 
 # received_at may run ahead of our clock by this much (clock skew between machines), no more.
 MAX_FUTURE_SKEW = timedelta(minutes=5)
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+
+def personal(ticket_in: TicketIn) -> list[str | None]:
+    """What a ticket's request says about the customer: withheld from its texts when they did not consent."""
+    c = ticket_in.customer
+    return [c.name, c.email, c.phone, ticket_in.order_number]
 
 
-def redact(text: str) -> str:
-    """Mask emails and phone numbers: used when the customer did not consent to storing their data."""
-    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+def redact(text: str, ticket_in: TicketIn | None = None, *, patterns: bool = True) -> str:
+    """The text without the customer's personal data, for a customer who did not consent to storing it: the name
+    (each word), email, phone and order number they gave, and (with `patterns`) any email, phone or order number."""
+    return withhold(text, personal(ticket_in) if ticket_in else [], patterns=patterns)
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def prepare(
         idempotency_key=idempotency_key,
         now=now,
         received_at=received_at,
-        description=ticket_in.description if ticket_in.consent else redact(ticket_in.description),
+        description=ticket_in.description if ticket_in.consent else redact(ticket_in.description, ticket_in),
         language=language,
         verdict=business.classifier.classify(ticket_in.description, ticket_in.category_hint),
     )
