@@ -150,13 +150,22 @@ class Stack:
                     f"(lsof -i :{port}) or set MOSTRADOR_{name.upper()}_PORT"
                 )
 
+    def log_path(self, name: str) -> Path:
+        """Everything the service printed since it started (the privacy test reads all three)."""
+        return self.var_dir / "logs" / f"{name}.log"
+
     def _pump(self, service: Service) -> None:
-        for line in service.process.stdout:  # type: ignore[union-attr]
-            line = line.rstrip()
-            service.log.append(line)
-            del service.log[:-200]
-            if self.echo:
-                print(f"[{service.name}] {line}", flush=True)
+        path = self.log_path(service.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as file:
+            for line in service.process.stdout:  # type: ignore[union-attr]
+                file.write(line)
+                file.flush()
+                line = line.rstrip()
+                service.log.append(line)
+                del service.log[:-200]
+                if self.echo:
+                    print(f"[{service.name}] {line}", flush=True)
 
     def start(self) -> None:
         for service in self.services:

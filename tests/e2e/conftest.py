@@ -143,6 +143,7 @@ def stack(tmp_path_factory):
     # And the website chat widget's socket.io channel; with Redis, as in compose, so several Rasa servers share it.
     credentials.write_text(
         f"rest:\ncallback:\n  url: {inbox.url}\nmostrador_whatsapp.channel.WhatsAppInput:\nchannels.widget.WidgetInput:\n"
+        "mostrador_nlu.privacy_channel.PrivacyChannel:\n  token: ${BOT_API_TOKEN}\n"
     )
     if os.environ.get("TEST_REDIS_URL"):
         env["BOT_WIDGET_REDIS_URL"] = os.environ["TEST_REDIS_URL"]
@@ -156,6 +157,7 @@ def stack(tmp_path_factory):
     running = Stack(env, ports, var)
     running.inbox = inbox
     running.graph = graph
+    running.tracker_db = var / "tracker.db"  # Rasa's tracker store (SQLite), read by the privacy tests
     running.start()
     try:
         running.wait_healthy(timeout=240)
