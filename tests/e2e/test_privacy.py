@@ -7,6 +7,7 @@ the tickets, the action server's outbox, and the three services' logs at their d
 
 import json
 import random
+import re
 import sqlite3
 import time
 import uuid
@@ -18,7 +19,7 @@ from tests.e2e.conftest import Bot, texts
 
 
 def _person(name: str) -> dict:
-    mobile = f"9{random.randint(1000, 9999)}{random.randint(1000, 9999)}"
+    mobile = f"9{random.randint(20, 68)}{random.randint(10, 99)}{random.randint(1000, 9999)}"  # all valid in Chile
     return {
         "name": name,
         "email": f"{name.split()[0].lower()}.{uuid.uuid4().hex[:8]}@example.org",
@@ -44,7 +45,11 @@ def _traces(person: dict) -> dict[str, str]:
 
 def _found(text: str, person: dict) -> set[str]:
     lowered = text.lower()
-    return {what for what, value in _traces(person).items() if value.lower() in lowered}
+    return {
+        what
+        for what, value in _traces(person).items()
+        if re.search(rf"(?<![\w.]){re.escape(value.lower())}(?!\w)", lowered)
+    }
 
 
 def _tracker_rows(stack, sender: str) -> str:
@@ -76,6 +81,7 @@ def journeys(stack, rasa_url, api):
     bot.say(keeps["order"])
     bot.say(f"Soy {keeps['name']} y el notebook del pedido {keeps['order']} llegó con la pantalla rota")
     seen["keeps_final"] = texts(bot.say("sí"))
+    assert "T-" in seen["keeps_final"], seen["keeps_final"]
     number = seen["keeps_final"].split("T-")[1][:6]
     seen["keeps_ticket"] = api.get(f"/api/v1/tickets/by-number/T-{number}").json()
     supervisor.post(
@@ -94,6 +100,7 @@ def journeys(stack, rasa_url, api):
     bot.say(f"Soy {declines['name']}, la tablet del pedido {declines['order']} no carga")
     seen["declines_final"] = texts(bot.say("no"))
     seen["declines_relay"] = texts(bot.say(f"por si acaso mi número es {declines['phone_typed']}"))
+    assert "T-" in seen["declines_final"], (seen["declines_final"], _tracker_rows(stack, declines["sender"])[-3000:])
     number = seen["declines_final"].split("T-")[1][:6]
     seen["declines_ticket"] = api.get(f"/api/v1/tickets/by-number/T-{number}").json()
     seen["declines_rows"] = _tracker_rows(stack, declines["sender"])

@@ -1,7 +1,7 @@
 """privacy requests: the audit trail of customer data exports and erasures
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02 18:00:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import ticketing.db
 
-revision = "0004"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
