@@ -11,16 +11,18 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from ticketing.auth import Principal
 from ticketing.deps import NowDep, SessionDep, get_principal
-from ticketing.errors import Forbidden
+from ticketing.errors import ErrorOut, Forbidden, error_responses
 from ticketing.privacy import service
 from ticketing.privacy.conversations import ConversationStore
 from ticketing.privacy.schemas import ErasureOut, ExportOut, PrivacyRequestPage, SubjectIn
 
-router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no valid token"},
-    403: {"description": "not a supervisor (agents and the service token)"},
-    422: {"description": "neither an email nor a phone, or one that is not valid"},
+router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"], responses=error_responses(401, 403, 422))
+_BOT_DOWN = {
+    503: {
+        "model": ErrorOut,
+        "description": "The bot's conversation store (the Rasa server or the action server) did not answer; "
+        "nothing was done: try again",
+    }
 }
 
 
@@ -48,7 +50,7 @@ def _key(request: Request) -> str:
 @router.post(
     "/exports",
     response_model=ExportOut,
-    responses={**_ERRORS, 503: {"description": "the bot's conversation store did not answer; nothing was exported"}},
+    responses={**error_responses(400, 413), **_BOT_DOWN},
 )
 def export_customer_data(
     subject_in: SubjectIn, request: Request, session: SessionDep, supervisor: SupervisorDep, now: NowDep
@@ -86,7 +88,7 @@ def export_customer_data(
 @router.post(
     "/erasures",
     response_model=ErasureOut,
-    responses={**_ERRORS, 503: {"description": "the bot's conversation store did not answer; nothing was erased"}},
+    responses={**error_responses(400, 413), **_BOT_DOWN},
 )
 def erase_customer_data(
     subject_in: SubjectIn, request: Request, session: SessionDep, supervisor: SupervisorDep, now: NowDep
@@ -110,7 +112,7 @@ def erase_customer_data(
     return {**erasure.__dict__, "detail": detail}
 
 
-@router.get("/requests", response_model=PrivacyRequestPage, responses=_ERRORS)
+@router.get("/requests", response_model=PrivacyRequestPage)
 def privacy_requests(
     session: SessionDep,
     supervisor: SupervisorDep,
