@@ -80,6 +80,10 @@ ENDPOINTS: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/metrics"): api(200, 200, 200, 200),
     ("POST", "/api/v1/kb/gaps"): api(201, 201, 201, 201, json={"question": "¿venden drones?", "language": "es"}),
     ("GET", "/api/v1/kb/gaps"): api(200, 200, 200, 200),
+    # --- privacy: supervisors only; the service token too is refused (docs/privacy.md says why) ---
+    ("POST", "/api/v1/privacy/exports"): api(403, 403, 403, 200, json={"email": "nobody@example.org"}),
+    ("POST", "/api/v1/privacy/erasures"): api(403, 403, 403, 200, json={"email": "nobody@example.org"}),
+    ("GET", "/api/v1/privacy/requests"): api(403, 403, 403, 200),
     # --- agents ---
     ("POST", "/api/v1/auth/login"): same(200, json={"email": "laura@condorstore.cl", "password": "condor-demo"}),
     ("GET", "/api/v1/agents/me"): api(403, 200, 200, 200),
