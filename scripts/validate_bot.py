@@ -5,8 +5,9 @@ are correct by design, and each is verified here rather than ignored:
 - `utter_ask_<slot>`: the form asks with it; the slot must be one the form requires.
 - responses a custom action sends (`response="utter_…"` in bot/actions) and `utter_default`, which Rasa's own
   fallback action sends;
-- intents the backend pushes with trigger_intent (agent replies, ticket created, ticket resolved): they must
-  never be learned from customer text; the name must appear in the bot's rules.
+- intents pushed with trigger_intent (agent replies, ticket created, ticket resolved) and the one a customer who
+  types them gets instead: they must never be learned from customer text. Each must be listed in
+  mostrador/pushed_intents.py (so the check that customers cannot type them knows it) and appear in a rule.
 Any other warning, or any error, fails.
 
 Run with the bot environment, from the repository root: .venv/bot/bin/python scripts/validate_bot.py
@@ -20,6 +21,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from mostrador.pushed_intents import PUSHED_INTENTS, TYPED_INTERNAL_INTENT  # noqa: E402
+
 BOT = ROOT / "bot"
 RASA = Path(sys.executable).parent / "rasa"
 WARNING = re.compile(r"UserWarning: (.*)")
@@ -31,7 +35,8 @@ def accepted(message: str, domain: dict, actions_source: str, rules_source: str)
         required = {slot for form in (domain.get("forms") or {}).values() for slot in form["required_slots"]}
         return name == "utter_default" or name.removeprefix("utter_ask_") in required or f'"{name}"' in actions_source
     if m := re.match(r"The intent '(\w+)' is listed in the domain file, but is not found in the NLU", message):
-        return f"intent: {m.group(1)}" in rules_source
+        name = m.group(1)
+        return name in PUSHED_INTENTS | {TYPED_INTERNAL_INTENT} and f"intent: {name}" in rules_source
     return False
 
 

@@ -263,7 +263,11 @@ def announce(dispatcher, language: str, ticket_id: int, number: str, team: str, 
 
 
 class ActionAnnounceTicket(Action):
-    """A ticket queued while the backend was down has been created: the outbox pushed `ticket_created`."""
+    """A ticket queued while the backend was down has been created: the outbox pushed `ticket_created`.
+
+    Only `trigger_intent` can push it (NLU turns a typed one into `internal_intent_typed`), and the backend still
+    confirms the ticket was opened from this conversation before the handoff starts on it.
+    """
 
     def name(self) -> str:
         return "action_announce_ticket"
@@ -272,15 +276,19 @@ class ActionAnnounceTicket(Action):
         values = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities") or []}
         if not values.get("ticket_number") or not values.get("ticket_id"):
             return []
-        due = datetime.fromisoformat(values["due"]) if values.get("due") else None
-        return announce(
-            dispatcher,
-            _language(tracker),
-            int(values["ticket_id"]),
-            values["ticket_number"],
-            values.get("team", ""),
-            due,
-        )
+        ticket_id, number = int(values["ticket_id"]), str(values["ticket_number"])
+        team, due = values.get("team", ""), datetime.fromisoformat(values["due"]) if values.get("due") else None
+        try:
+            ticket = runtime.ticketing().ticket_for_customer(number, tracker.sender_id, None)
+        except TicketNotFound:
+            log.error("ticket_created for %s names a ticket not opened from this conversation: ignored", number)
+            return []
+        except (TicketingUnavailable, TicketingRejected) as exc:
+            # The push itself came through Rasa's token-protected API: its values stand.
+            log.warning("could not confirm %s with the backend: %s", number, exc)
+        else:
+            ticket_id, number, team, due = ticket.id, ticket.number, ticket.team, ticket.first_response_due_at
+        return announce(dispatcher, _language(tracker), ticket_id, number, team, due)
 
 
 class ActionTicketStatus(Action):
@@ -299,22 +307,19 @@ class ActionTicketStatus(Action):
                 return answer_with_article(dispatcher, text.strip(), language, hit)
             dispatcher.utter_message(text=say(language, "status_need_number"))
             return []
+        email = tracker.get_slot("customer_email")
         try:
-            ticket = runtime.ticketing().ticket_by_number(number)
+            # The backend answers only for a ticket opened from this conversation or with an email given in it.
+            ticket = runtime.ticketing().ticket_for_customer(
+                number, tracker.sender_id, email if email and email != SKIPPED else None
+            )
         except TicketNotFound:
-            dispatcher.utter_message(text=say(language, "status_not_found", number=number))
+            # The same words whether the ticket does not exist or is someone else's.
+            dispatcher.utter_message(text=say(language, "status_not_found_or_not_yours"))
             return []
         except (TicketingUnavailable, TicketingRejected):
             dispatcher.utter_message(text=say(language, "backend_down_status"))
             return []
-        email = tracker.get_slot("customer_email")
-        owner = ticket.conversation_id == tracker.sender_id or (
-            email and ticket.customer_email and email.lower() == ticket.customer_email.lower()
-        )
-        if not owner:
-            # Same answer whether or not it exists elsewhere: nothing about someone else's ticket leaks.
-            dispatcher.utter_message(text=say(language, "status_not_yours"))
-            return [SlotSet("ticket_number", number)]
         message = say(
             language,
             "status",
@@ -329,4 +334,4 @@ class ActionTicketStatus(Action):
                 language, "status_due", due=when(language, ticket.first_response_due_at, runtime.settings().timezone)
             )
         dispatcher.utter_message(text=message)
-        return [SlotSet("ticket_number", ticket.number)]
+        return []

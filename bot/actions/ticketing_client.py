@@ -86,8 +86,10 @@ class TicketingClient:
         data = self._call("POST", "/api/v1/tickets", json=payload, headers={"Idempotency-Key": idempotency_key})
         return TicketInfo.from_json(data)
 
-    def ticket_by_number(self, number: str) -> TicketInfo:
-        return TicketInfo.from_json(self._call("GET", f"/api/v1/tickets/by-number/{number}"))
+    def ticket_for_customer(self, number: str, conversation_id: str, email: str | None) -> TicketInfo:
+        """The ticket if it was opened from this conversation or with this email; TicketNotFound alike otherwise."""
+        body = {"number": number, "conversation_id": conversation_id, **({"email": email} if email else {})}
+        return TicketInfo.from_json(self._call("POST", "/api/v1/tickets/lookup", json=body))
 
     def add_customer_message(self, ticket_id: int, body: str) -> None:
         self._call("POST", f"/api/v1/tickets/{ticket_id}/messages", json={"author": "customer", "body": body})

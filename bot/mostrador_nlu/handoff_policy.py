@@ -3,8 +3,9 @@
 When the conversation is in handoff (slot `handoff` true), every customer message goes to the ticket
 (`action_relay_to_ticket`) instead of being answered by the bot — except the intents that are the bot's own
 business then: the agent's reply and the ticket's resolution (pushed by the backend), asking for a ticket's
-status, and asking to cancel (talk to the bot again). An attachment from WhatsApp (image, audio, location…) goes to
-`action_whatsapp_attachment`, in a handoff or not. After a resolution the bot asks for a satisfaction score;
+status, a pushed intent a customer typed (answered, never passed to the ticket), and asking to cancel (talk to the
+bot again). An attachment from WhatsApp (image, audio, location…) goes to `action_whatsapp_attachment`, in a
+handoff or not. After a resolution the bot asks for a satisfaction score;
 a message with a score from 1 to 5 is recorded by `action_record_csat`.
 """
 
@@ -18,11 +19,13 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from mostrador.pushed_intents import PUSHED_INTENTS, TYPED_INTERNAL_INTENT
+
 RELAY = "action_relay_to_ticket"
 ATTACHMENT = "action_whatsapp_attachment"
 RECORD_CSAT = "action_record_csat"
 END_HANDOFF = "action_end_handoff"
-BOT_INTENTS = {"agent_reply", "ticket_resolved", "ticket_created", "ticket_status"}
+BOT_INTENTS = PUSHED_INTENTS | {"ticket_status", TYPED_INTERNAL_INTENT}
 _SCORE = re.compile(r"^\D*([1-5])(\D.*)?$", re.S)
 
 
@@ -51,6 +54,8 @@ class HandoffPolicy(Policy):
             return ATTACHMENT  # an image, audio, location…: the bot cannot read it (noted on the ticket in a handoff)
         intent = (tracker.latest_message.intent or {}).get("name")
         text = tracker.latest_message.text or ""
+        if intent == TYPED_INTERNAL_INTENT:
+            return None  # answered by its rule: never a score, never passed to the ticket
         if tracker.get_slot("csat_ticket_id") and _SCORE.match(text.strip()):
             return RECORD_CSAT
         if tracker.get_slot("handoff") and intent == "cancel":

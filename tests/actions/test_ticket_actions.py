@@ -6,7 +6,7 @@ import uuid
 import requests
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.ticket_actions import ActionCreateTicket, ActionTicketStatus, ValidateTicketForm
+from actions.ticket_actions import ActionAnnounceTicket, ActionCreateTicket, ActionTicketStatus, ValidateTicketForm
 from tests.actions.conftest import TOKEN
 from tests.actions.helpers import tracker
 
@@ -94,19 +94,16 @@ def test_when_the_backend_is_down_nothing_is_lost_and_the_number_arrives_later(
     runtime.outbox.cache_clear()
 
 
-def test_status_is_told_to_the_conversation_that_owns_the_ticket_and_to_nobody_else(actions_env):
+def test_status_is_told_to_the_conversation_that_owns_the_ticket_and_to_whoever_gives_its_email(actions_env):
     email = f"carla.{uuid.uuid4().hex[:6]}@example.com"
     created, _ = run(
         ActionCreateTicket(), tracker("sí", "affirm", {**FORM_SLOTS, "customer_email": email}, sender="owner")
     )
     number = created[0]["number"]
 
-    mine, _ = run(ActionTicketStatus(), tracker(f"¿cómo va mi ticket {number}?", "ticket_status", sender="owner"))
+    mine, events = run(ActionTicketStatus(), tracker(f"¿cómo va mi ticket {number}?", "ticket_status", sender="owner"))
     assert number in mine[0]["text"] and "recibido" in mine[0]["text"]
-
-    stranger, _ = run(ActionTicketStatus(), tracker(f"estado del ticket {number}", "ticket_status", sender="stranger"))
-    assert number not in stranger[0]["text"]
-    assert "Por seguridad" in stranger[0]["text"]
+    assert events == []  # the conversation's own ticket (slot ticket_number) is set only when it is created
 
     verified, _ = run(
         ActionTicketStatus(),
@@ -115,9 +112,50 @@ def test_status_is_told_to_the_conversation_that_owns_the_ticket_and_to_nobody_e
     assert number in verified[0]["text"]
 
 
-def test_status_of_a_ticket_that_does_not_exist(actions_env):
-    messages, _ = run(ActionTicketStatus(), tracker("estado del T-999999", "ticket_status"))
-    assert "No encuentro el ticket T-999999" in messages[0]["text"]
+def test_someone_elses_ticket_and_one_that_does_not_exist_get_the_same_words_in_both_languages(actions_env):
+    created, _ = run(
+        ActionCreateTicket(),
+        tracker("sí", "affirm", {**FORM_SLOTS, "customer_email": f"d.{uuid.uuid4().hex[:6]}@example.com"}, sender="o"),
+    )
+    taken, unknown = created[0]["number"], "T-999999"
+    for language, ask in (("es", "estado del ticket {}"), ("en", "status of ticket {}")):
+        replies = []
+        for number in (taken, unknown):
+            slots = {"language": language, "customer_email": "intruso@example.com"}
+            messages, events = run(ActionTicketStatus(), tracker(ask.format(number), "ticket_status", slots, "x"))
+            assert events == []
+            replies.append([m["text"] for m in messages])
+        assert replies[0] == replies[1] and len(replies[0]) == 1
+        assert taken not in replies[0][0] and unknown not in replies[0][0]
+        assert ("Por seguridad" if language == "es" else "For your security") in replies[0][0]
+
+
+def test_a_late_ticket_is_announced_only_if_the_backend_says_it_is_this_conversations(actions_env):
+    created, _ = run(
+        ActionCreateTicket(),
+        tracker(
+            "sí", "affirm", {**FORM_SLOTS, "customer_email": f"e.{uuid.uuid4().hex[:6]}@example.com"}, sender="late"
+        ),
+    )
+    number = created[0]["number"]
+    ticket_id = int(number.removeprefix("T-"))
+    pushed = [
+        {"entity": "ticket_id", "value": str(ticket_id)},
+        {"entity": "ticket_number", "value": number},
+        {"entity": "team", "value": "logistics"},
+    ]
+    mine, events = run(
+        ActionAnnounceTicket(), tracker("EXTERNAL: ticket_created", "ticket_created", sender="late", entities=pushed)
+    )
+    assert mine[0]["number"] == number
+    assert slot_events(events) == {"ticket_id": float(ticket_id), "ticket_number": number, "handoff": True}
+
+    # Pushed on another conversation (by mistake, or by anyone holding the token): no handoff on that ticket.
+    theirs, events = run(
+        ActionAnnounceTicket(),
+        tracker("EXTERNAL: ticket_created", "ticket_created", sender="someone-else", entities=pushed),
+    )
+    assert (theirs, events) == ([], [])
 
 
 def test_an_invalid_email_is_re_asked_with_an_example():

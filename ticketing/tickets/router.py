@@ -21,9 +21,11 @@ from ticketing.tickets.schemas import (
     MessageOut,
     TicketDetail,
     TicketIn,
+    TicketLookupIn,
     TicketOut,
     TicketPage,
     TicketPatch,
+    TicketStatusOut,
 )
 from ticketing.validation import DbId, Offset
 
@@ -41,6 +43,16 @@ TICKET_LINKS = {
     name: {"operationId": operation, "parameters": {"ticket_id": "$response.body#/id"}}
     for name, operation in _NEXT.items()
 }
+
+
+def sla_out(ticket: Ticket) -> dict:
+    return {
+        "policy": policy_label(ticket.sla_policy, ticket.sla_vip),
+        "first_response_due_at": ticket.first_response_due_at,
+        "resolution_due_at": ticket.resolution_due_at,
+        "state": ticket.sla_state,
+        "first_responded_at": ticket.first_responded_at,
+    }
 
 
 def ticket_out(ticket: Ticket, assignee: str | None) -> dict:
@@ -69,13 +81,7 @@ def ticket_out(ticket: Ticket, assignee: str | None) -> dict:
         "order_number": ticket.order_number,
         "conversation_id": ticket.conversation_id,
         "consent": ticket.consent,
-        "sla": {
-            "policy": policy_label(ticket.sla_policy, ticket.sla_vip),
-            "first_response_due_at": ticket.first_response_due_at,
-            "resolution_due_at": ticket.resolution_due_at,
-            "state": ticket.sla_state,
-            "first_responded_at": ticket.first_responded_at,
-        },
+        "sla": sla_out(ticket),
         "received_at": ticket.received_at,
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
@@ -180,6 +186,33 @@ def list_tickets(
 def get_ticket_by_number(number: Annotated[str, Path(max_length=40)], session: SessionDep, principal: PrincipalDep):
     """One ticket by its number (T-000123), with messages and timeline."""
     return _detail(*service.ticket_detail(session, number=number, teams=principal.teams))
+
+
+@router.post(
+    "/tickets/lookup",
+    response_model=TicketStatusOut,
+    responses=error_responses(*BODY_ERRORS, 403, 404),
+)
+def lookup_ticket_for_customer(lookup_in: TicketLookupIn, session: SessionDep, principal: PrincipalDep):
+    """A ticket's status for the customer who owns it: opened from this conversation, or with this email.
+
+    A number that does not exist and one that is someone else's get the same 404, word for word. A POST, so the
+    email stays out of URLs and access logs.
+    """
+    if principal.kind != "service":
+        raise Forbidden("only the bot's service token looks tickets up for a customer")
+    ticket = service.find_for_customer(
+        session, number=lookup_in.number, conversation_id=lookup_in.conversation_id, email=lookup_in.email
+    )
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "status": ticket.status,
+        "team": ticket.team,
+        "priority": ticket.priority,
+        "language": ticket.language,
+        "sla": sla_out(ticket),
+    }
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=error_responses(404))

@@ -98,6 +98,27 @@ class EventOut(BaseModel):
     created_at: datetime
 
 
+class TicketLookupIn(_In):
+    """A customer asks for a ticket's status: its number, their conversation, and an email they gave in it."""
+
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    conversation_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    # Compared with the ticket's email, not validated: an address that is no ticket's simply matches nothing.
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=320)] | None = None
+
+
+class TicketStatusOut(BaseModel):
+    """What a customer may hear about their own ticket."""
+
+    id: int
+    number: str
+    status: Status
+    team: str
+    priority: Priority
+    language: Language
+    sla: SlaOut
+
+
 class TicketDetail(TicketOut):
     messages: list[MessageOut]
     timeline: list[EventOut]

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from mostrador.ticket_numbers import parse_ticket_number
@@ -129,6 +129,27 @@ def assignee_emails(session: Session, ids: set[int | None]) -> dict[int, str]:
 
 def assignee_email(session: Session, ticket: Ticket) -> str | None:
     return assignee_emails(session, {ticket.assignee_id}).get(ticket.assignee_id)
+
+
+def find_for_customer(session: Session, *, number: str, conversation_id: str, email: str | None) -> Ticket:
+    """The ticket with this number if it was opened from this conversation or with this email; else NotFound.
+
+    Ownership is part of the one query's WHERE: a number that does not exist and one that belongs to someone else
+    take the same path, do the same work and raise the same error, so the answer tells nothing about the other.
+    """
+    ticket_id = parse_ticket_number(number)
+    owned = Ticket.conversation_id == conversation_id
+    if email:
+        owned = or_(owned, func.lower(Customer.email) == email.strip().lower())
+    query = (
+        select(Ticket)
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .where(Ticket.id == (ticket_id if ticket_id is not None else -1), owned)
+    )
+    ticket = session.scalars(query).first()
+    if ticket is None:
+        raise NotFound(f"no ticket {number} opened from this conversation or with this email")
+    return ticket
 
 
 def check_visible(ticket: Ticket, teams: list[str] | None, asked_as: str | int | None = None) -> None:
