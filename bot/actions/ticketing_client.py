@@ -89,7 +89,7 @@ class TicketingClient:
     def ticket_for_customer(self, number: str, conversation_id: str, email: str | None) -> TicketInfo:
         """The ticket if it was opened from this conversation or with this email; TicketNotFound alike otherwise."""
         body = {"number": number, "conversation_id": conversation_id, **({"email": email} if email else {})}
-        return TicketInfo.from_json(self._call("POST", "/api/v1/tickets/lookup", json=body))
+        return TicketInfo.from_json(self._call("POST", "/api/v1/ticket-lookup", json=body))
 
     def add_customer_message(self, ticket_id: int, body: str) -> None:
         self._call("POST", f"/api/v1/tickets/{ticket_id}/messages", json={"author": "customer", "body": body})

@@ -2,7 +2,7 @@
 
 from tests.ticketing.conftest import AUTH, login, new_ticket
 
-LOOKUP = "/api/v1/tickets/lookup"
+LOOKUP = "/api/v1/ticket-lookup"
 
 
 def _ticket(client, conversation_id: str, email: str | None) -> dict:

@@ -189,7 +189,7 @@ def get_ticket_by_number(number: Annotated[str, Path(max_length=40)], session: S
 
 
 @router.post(
-    "/tickets/lookup",
+    "/ticket-lookup",
     response_model=TicketStatusOut,
     responses=error_responses(*BODY_ERRORS, 403, 404),
 )
