@@ -76,6 +76,10 @@ ENDPOINTS: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/tickets/{ticket_id}/messages"): api(201, 201, 404, 201, json=MESSAGE),
     # the customer's score comes from the bot; this ticket is not resolved, so the service gets 409
     ("POST", "/api/v1/tickets/{ticket_id}/csat"): api(409, 403, 403, 403, json={"score": 5}),
+    # the bot's status lookup for a customer: service token only; a conversation that did not open the ticket gets 404
+    ("POST", "/api/v1/ticket-lookup"): api(
+        404, 403, 403, 403, json={"number": "T-000001", "conversation_id": "not-the-one-that-opened-it"}
+    ),
     ("POST", "/api/v1/classify"): api(200, 200, 200, 200, json={"description": "no llega mi pedido"}),
     ("GET", "/api/v1/metrics"): api(200, 200, 200, 200),
     ("POST", "/api/v1/kb/gaps"): api(201, 201, 201, 201, json={"question": "¿venden drones?", "language": "es"}),
