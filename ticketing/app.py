@@ -176,6 +176,7 @@ def create_app(
 
     from ticketing.agents.router import router as agents_router
     from ticketing.console.router import router as console_router
+    from ticketing.conversations.router import router as conversations_router
     from ticketing.kb.router import router as kb_router
     from ticketing.metrics.router import router as metrics_router
     from ticketing.privacy.router import router as privacy_router
@@ -186,6 +187,7 @@ def create_app(
     app.include_router(agents_router)
     app.include_router(metrics_router)
     app.include_router(kb_router)
+    app.include_router(conversations_router)
     app.include_router(console_router)
     app.include_router(widget_router)
     app.include_router(privacy_router)

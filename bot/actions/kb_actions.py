@@ -59,6 +59,22 @@ def report_gap_in_background(question: str, language: str, conversation_id: str,
     threading.Thread(target=send, name="kb-gap", daemon=True).start()
 
 
+CHANNELS = {"socketio": "web", "rest": "web", "callback": "web", "whatsapp": "whatsapp"}
+
+
+def report_conversation_in_background(tracker: Tracker, language: str, answered: bool) -> None:
+    """Tell the backend the bot handled this conversation (the base of deflection), without making anyone wait."""
+    channel = CHANNELS.get((tracker.get_latest_input_channel() or "").lower())
+
+    def send() -> None:
+        try:
+            runtime.ticketing().report_conversation(tracker.sender_id, language, channel, answered)
+        except (TicketingUnavailable, TicketingRejected) as exc:
+            log.warning("could not report a conversation: %s", exc)
+
+    threading.Thread(target=send, name="conversation", daemon=True).start()
+
+
 def answer_with_article(dispatcher: CollectingDispatcher, question: str, language: str, hit) -> list[dict]:
     """The article's first paragraph, its link and the kb_article payload, then "did this help?"."""
     article, url = hit.article, article_url(hit.article.id, hit.article.language)
@@ -107,6 +123,7 @@ class ActionAnswerFromKb(Action):
         language = language_of(tracker.get_slot("language"))
         decision = runtime.knowledge_base().decide(question, language)
 
+        report_conversation_in_background(tracker, language, answered=decision.action == "answer")
         if decision.action == "answer":
             return answer_with_article(dispatcher, question, language, decision.best)
 

@@ -97,6 +97,13 @@ class TicketingClient:
     def record_csat(self, ticket_id: int, score: int, comment: str | None) -> None:
         self._call("POST", f"/api/v1/tickets/{ticket_id}/csat", json={"score": score, "comment": comment})
 
+    def report_conversation(self, conversation_id: str, language: str, channel: str | None, answered: bool) -> None:
+        self._call(
+            "POST",
+            "/api/v1/conversations",
+            json={"conversation_id": conversation_id, "language": language, "channel": channel, "answered": answered},
+        )
+
     def report_gap(self, question: str, language: str, conversation_id: str, best: dict[str, Any] | None) -> None:
         self._call(
             "POST",

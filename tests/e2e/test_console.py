@@ -66,7 +66,7 @@ def test_a_ticket_from_the_bot_arrives_live_and_the_agent_replies_notes_and_reso
 
     page.get_by_role("link", name=number).click()
     page.wait_for_selector(".ticket")
-    assert "My laptop does not turn on" in page.locator("#live-transcript").inner_text()
+    assert "My laptop does not turn on" in page.locator(".ticket-main").inner_text()
     assert page.locator(".msg-bot").count() >= 1  # the bot's conversation is the ticket's first page
 
     # A public reply reaches the customer's conversation; its delivery shows on the message.
@@ -119,7 +119,7 @@ def test_another_teams_ticket_is_refused_and_customer_text_is_inert(page, stack,
     page.goto(f"{console_url(stack)}?view=team")
     assert XSS in page.locator(f'tr[data-number="{created["number"]}"]').inner_text()
     page.goto(f"{console_url(stack)}/tickets/{created['number']}")
-    assert f"Me cobraron dos veces la compra {XSS}" in page.locator("#live-transcript").inner_text()
+    assert f"Me cobraron dos veces la compra {XSS}" in page.locator(".ticket-main").inner_text()
     page.goto(f"{console_url(stack)}/kb")
     assert f"venden {XSS}" in page.locator("main").inner_text()
     assert page.evaluate("window.__xss") is None

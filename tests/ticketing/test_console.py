@@ -192,3 +192,20 @@ def test_an_editor_marks_a_gap_handled_and_previews_the_bot(client):
 def test_the_console_serves_its_scripts_and_styles_as_files(client, name):
     response = client.get(f"/console/assets/{name}")
     assert response.status_code == 200 and len(response.content) > 500
+
+
+def test_deflection_counts_the_conversations_the_bot_ended_without_a_ticket(client):
+    for conversation in ("c1", "c2", "c3"):
+        response = client.post(
+            "/api/v1/conversations",
+            json={"conversation_id": conversation, "language": "es", "channel": "web", "answered": True},
+            headers=AUTH,
+        )
+        assert response.status_code == 201
+    create(client, conversation_id="c3")  # the KB did not help: a ticket
+    create(client, conversation_id="c4")  # asked for a person at once: never met the KB
+    deflection = client.get("/api/v1/metrics", headers=AUTH).json()["deflection"]
+    assert deflection == {"conversations": 4, "without_ticket": 2, "rate": 0.5}
+    agent = login(client, "luis@condorstore.cl")
+    refused = client.post("/api/v1/conversations", json={"conversation_id": "x", "language": "es"}, headers=agent)
+    assert refused.status_code == 403

@@ -500,6 +500,8 @@ def csv_rows(data: dict) -> list[tuple[str, object]]:
     for part, values in f["sla_compliance"].items():
         for key, value in values.items():
             rows.append((f"sla_compliance.{part}.{key}", value))
+    for key, value in f["deflection"].items():
+        rows.append((f"deflection.{key}", value))
     for key in ("answers", "average", "satisfied_rate"):
         rows.append((f"csat.{key}", f["csat"][key]))
     for score, count in f["csat"]["distribution"].items():

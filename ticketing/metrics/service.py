@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ticketing.conversations.service import deflection
 from ticketing.tickets.models import CsatAnswer, Ticket
 
 
@@ -61,6 +62,7 @@ def metrics(
     ids = [t.id for t in tickets]
     scores = [a.score for a in session.scalars(select(CsatAnswer).where(CsatAnswer.ticket_id.in_(ids)))] if ids else []
     return {
+        "deflection": deflection(session, since=since, until=until, channel=channel, language=language),
         "since": since,
         "until": until,
         "tickets": len(tickets),
