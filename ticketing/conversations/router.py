@@ -3,11 +3,11 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from ticketing.conversations import service
 from ticketing.deps import NowDep, PrincipalDep, SessionDep
-from ticketing.errors import Forbidden
+from ticketing.errors import Forbidden, error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 
@@ -17,10 +17,20 @@ class ConversationIn(BaseModel):
     conversation_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     language: Literal["es", "en"]
     channel: Literal["web", "whatsapp", "email", "api", "facebook", "instagram", "twitter"] | None = None
-    answered: bool = False
+    answered: StrictBool = False
 
 
-@router.post("/conversations", status_code=201)
+class ConversationOut(BaseModel):
+    conversation_id: str
+    kb_answers: int
+
+
+@router.post(
+    "/conversations",
+    status_code=201,
+    response_model=ConversationOut,
+    responses=error_responses(400, 401, 403, 413, 422),
+)
 def report_conversation(conversation_in: ConversationIn, session: SessionDep, principal: PrincipalDep, now: NowDep):
     """The bot handled a message of this conversation (answered from the KB or not); service callers only."""
     if principal.kind != "service":
