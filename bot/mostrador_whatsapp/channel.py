@@ -256,7 +256,8 @@ class WhatsAppOutput(OutputChannel):
         return CHANNEL
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        ref = message.get("message_ref")
+        # The backend's outbox id (agent replies, resolutions): statuses from Meta are recorded against it.
+        ref = message.get("outbound_id")
         for payload in graph_messages(recipient_id, message):
             await self.runtime.deliver(payload, str(ref) if ref is not None else None, self.pushed)
 
