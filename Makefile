@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/bot
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: eval-nlu help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot bench-console eval-kb eval-tickets kb lock clean
+.PHONY: eval-nlu help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot bench-console bench-whatsapp eval-kb eval-tickets kb lock clean
 
 help:
 	@echo "make run    start the bot, the action server and the ticketing backend (installs what is missing)"
@@ -91,7 +91,7 @@ eval-kb: $(BACKEND)/.installed
 eval-tickets: $(BACKEND)/.installed
 	$(PY) -m ticketing.classification.evaluate
 
-bench: bench-ticketing bench-kb bench-bot bench-console
+bench: bench-ticketing bench-kb bench-bot bench-console bench-whatsapp
 
 bench-ticketing: $(BACKEND)/.installed
 	cd benchmarks && ../$(PY) ticketing_bench.py --workers 2
@@ -104,6 +104,9 @@ bench-console: $(BACKEND)/.installed node_modules/.installed
 
 bench-bot: setup
 	cd benchmarks && ../$(PY) bot_bench.py
+
+bench-whatsapp: setup
+	cd benchmarks && ../$(PY) whatsapp_bench.py
 
 kb: $(BACKEND)/.installed
 	@bin/kb $(ARGS)

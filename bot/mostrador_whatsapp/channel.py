@@ -6,7 +6,8 @@ In credentials.yml: `mostrador_whatsapp.channel.WhatsAppInput:` (settings come f
     POST /webhooks/whatsapp/webhook   notifications, signed with the app secret (X-Hub-Signature-256)
 
 A POST is answered as soon as its signature is checked and its body is kept in the durable inbox (inbox.py); a
-worker on the same event loop then takes notifications in order: statuses are recorded, each customer message is
+worker (its own thread and event loop, so the bot's CPU work never holds up an acknowledgement) then takes
+notifications in order: statuses are recorded, each customer message is
 claimed by its wamid (duplicates dropped) and goes through the bot, one at a time per customer and concurrently
 across customers. The bot's answers go out through the Graph API (graph.py) as WhatsApp messages (messages.py).
 What the backend pushes (`trigger_intent` with `output_channel=latest`) comes back here through
@@ -15,6 +16,8 @@ What the backend pushes (`trigger_intent` with `output_channel=latest`) comes ba
 
 import asyncio
 import logging
+import os
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -41,7 +44,11 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
 MAX_BODY_BYTES = 512 * 1024  # Meta's notifications are a few KB; a 70 KB text still fits
-MAX_IN_FLIGHT = 64  # notifications being processed at once (different customers run concurrently)
+# Notifications going through the bot at once (different customers; one customer's are always in order). The bot's
+# NLU and policies run on the server's event loop, which must also answer Meta quickly: with many messages in
+# flight a new POST waits behind all of them, so a few at a time keep the acknowledgement fast and the rest wait in
+# the inbox (the CPU is the limit either way). WHATSAPP_CONCURRENCY overrides it.
+MAX_IN_FLIGHT = int(os.environ.get("WHATSAPP_CONCURRENCY", "4"))
 # Intents only the backend may push (trigger_intent): a button id that names one is not ours.
 PUSHED_INTENTS = {"agent_reply", "ticket_created", "ticket_resolved"}
 SEND_RETRY_DELAYS = (5, 15, 60, 300, 900)
@@ -70,32 +77,58 @@ class WhatsAppRuntime:
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._tails: dict[str, asyncio.Task] = {}
         self._worker: asyncio.Task | None = None
+        self._thread: threading.Thread | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self._dispatched = 0
 
     # --- lifecycle (Sanic listeners of the blueprint)
     def start(self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        import os
-
+        """Open the inbox and start the worker: a thread with its own event loop, so the bot's work (NLU and
+        policies are CPU work that holds an event loop) never delays the webhook's acknowledgement on Rasa's loop."""
         self.app, self.on_new_message = app, on_new_message
         self.inbox = Inbox(
             self.settings.inbox_path, self.settings.redis_url, os.environ.get("WHATSAPP_INBOX_SYNC", "normal")
         )
-        self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-        self._worker = asyncio.get_running_loop().create_task(self._work())
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self.loop = loop
+            self._wake = asyncio.Event()
+            self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+            self._worker = loop.create_task(self._work())
+            ready.set()
+            try:
+                loop.run_until_complete(self._worker)
+            except asyncio.CancelledError:
+                pass
+            finally:
+                loop.run_until_complete(self._close_worker_side())
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="whatsapp-worker", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+
+    async def _close_worker_side(self) -> None:
+        await self.graph.close()
+        if self.inbox is not None:
+            await self.inbox.close()
 
     async def stop(self) -> None:
-        if self._worker:
-            self._worker.cancel()
-        await self.graph.close()
-        if self.inbox:
-            await self.inbox.close()
+        await self.graph.close()  # the session Rasa's own loop used for pushed messages
+        if self.loop is not None and self._worker is not None:
+            self.loop.call_soon_threadsafe(self._worker.cancel)
+        if self._thread is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 15)
 
     # --- receiving
     def keep(self, body: bytes) -> None:
         assert self.inbox is not None
         self.inbox.keep(body)
-        self._wake.set()
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._wake.set)
 
     def _agent_ready(self) -> bool:
         agent = getattr(getattr(self.app, "ctx", None), "agent", None)

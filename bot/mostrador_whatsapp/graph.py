@@ -65,13 +65,15 @@ class GraphClient:
         self.url = f"{graph_url.rstrip('/')}/{phone_number_id}/messages"
         self.headers = {"Authorization": f"Bearer {access_token}", "Content-Type": "application/json"}
         self.timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
 
     def _client(self) -> aiohttp.ClientSession:
-        # One session per event loop (Rasa's); created on first use, inside the loop.
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout, headers=self.headers)
-        return self._session
+        # One session per event loop (the channel's worker and Rasa's own, for pushed messages), made in that loop.
+        loop = asyncio.get_running_loop()
+        session = self._sessions.get(loop)
+        if session is None or session.closed:
+            session = self._sessions[loop] = aiohttp.ClientSession(timeout=self.timeout, headers=self.headers)
+        return session
 
     async def send_once(self, payload: dict[str, Any]) -> str:
         """Send one message; its wamid, or a GraphError."""
@@ -102,5 +104,7 @@ class GraphClient:
         raise AssertionError("unreachable")
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        """Close this loop's session."""
+        session = self._sessions.pop(asyncio.get_running_loop(), None)
+        if session is not None:
+            await session.close()

@@ -13,9 +13,11 @@ servers share the work, otherwise in this file. The claim carries the inbox row,
 message and died before finishing it can still process it after a restart; any other copy is dropped.
 """
 
+import functools
 import json
 import logging
 import sqlite3
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -58,13 +60,25 @@ CREATE TABLE IF NOT EXISTS pending_send (
 """
 
 
+def _locked(method):
+    """One statement at a time on the shared connection (the webhook's thread and the worker's)."""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return call
+
+
 class Inbox:
-    """One SQLite file per Rasa server, used only from the server's event loop (one connection, no threads)."""
+    """One SQLite file per Rasa server: one connection, shared by the webhook (keep) and the worker (the rest)."""
 
     def __init__(self, path: Path, redis_url: str | None = None, synchronous: str = "NORMAL"):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={'FULL' if synchronous.upper() == 'FULL' else 'NORMAL'}")
         self.db.executescript(SCHEMA)
@@ -80,18 +94,22 @@ class Inbox:
             self.redis = redis.asyncio.from_url(redis_url)
 
     # --- notifications, kept from before the acknowledgement until processed
+    @_locked
     def keep(self, body: bytes) -> int:
         cursor = self.db.execute("INSERT INTO notification (body, received_at) VALUES (?, ?)", (body, time.time()))
         return int(cursor.lastrowid)
 
+    @_locked
     def waiting(self, after_id: int = 0, limit: int = 64) -> list[tuple[int, bytes]]:
         return self.db.execute(
             "SELECT id, body FROM notification WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
         ).fetchall()
 
+    @_locked
     def done(self, notification_id: int) -> None:
         self.db.execute("DELETE FROM notification WHERE id = ?", (notification_id,))
 
+    @_locked
     def backlog(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM notification").fetchone()[0]
 
@@ -105,15 +123,18 @@ class Inbox:
                 return True
             holder = await self.redis.get(key)
             return holder is not None and holder.decode() == claim
-        now = time.time()
-        self.db.execute("INSERT OR IGNORE INTO seen (wamid, claim, seen_at) VALUES (?, ?, ?)", (wamid, claim, now))
-        holder = self.db.execute("SELECT claim FROM seen WHERE wamid = ?", (wamid,)).fetchone()
+        with self._lock:
+            now = time.time()
+            self.db.execute("INSERT OR IGNORE INTO seen (wamid, claim, seen_at) VALUES (?, ?, ?)", (wamid, claim, now))
+            holder = self.db.execute("SELECT claim FROM seen WHERE wamid = ?", (wamid,)).fetchone()
         return holder is not None and holder[0] == claim
 
+    @_locked
     def forget_old(self) -> None:
         self.db.execute("DELETE FROM seen WHERE seen_at < ?", (time.time() - SEEN_SECONDS,))
 
     # --- what was sent, and what Meta says happened to it
+    @_locked
     def sent(self, wamid: str, recipient: str, message_ref: str | None) -> None:
         now = time.time()
         self.db.execute(
@@ -122,6 +143,7 @@ class Inbox:
             (wamid, recipient, message_ref, now, now),
         )
 
+    @_locked
     def status(self, wamid: str, recipient: str, status: str, errors: list[dict[str, Any]]) -> str | None:
         """Record a delivery status (never going back from read to delivered); the message's ref, if any."""
         rank = {"sent": 0, "delivered": 1, "read": 2, "failed": 3}
@@ -141,11 +163,13 @@ class Inbox:
             )
         return row[1]
 
+    @_locked
     def outbound_status(self, wamid: str) -> tuple[str, str | None] | None:
         row = self.db.execute("SELECT status, error FROM outbound WHERE wamid = ?", (wamid,)).fetchone()
         return (row[0], row[1]) if row else None
 
     # --- sends that failed for a temporary reason, retried later
+    @_locked
     def defer(self, recipient: str, payload: dict[str, Any], message_ref: str | None, error: str, delay: float) -> None:
         now = time.time()
         self.db.execute(
@@ -154,6 +178,7 @@ class Inbox:
             (recipient, json.dumps(payload), message_ref, now + delay, error[:500], now),
         )
 
+    @_locked
     def due_sends(self, limit: int = 20) -> list[tuple[int, str, dict[str, Any], str | None, int]]:
         rows = self.db.execute(
             "SELECT id, recipient, payload, message_ref, attempts FROM pending_send WHERE next_attempt_at <= ? "
@@ -162,19 +187,24 @@ class Inbox:
         ).fetchall()
         return [(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
 
+    @_locked
     def retry_later(self, send_id: int, attempts: int, error: str, delay: float) -> None:
         self.db.execute(
             "UPDATE pending_send SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
             (attempts, error[:500], time.time() + delay, send_id),
         )
 
+    @_locked
     def drop_send(self, send_id: int) -> None:
         self.db.execute("DELETE FROM pending_send WHERE id = ?", (send_id,))
 
+    @_locked
     def pending_sends(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM pending_send").fetchone()[0]
 
     async def close(self) -> None:
+        """Close Redis (from the loop that used it) and the file."""
         if self.redis is not None:
             await self.redis.close()
-        self.db.close()
+        with self._lock:
+            self.db.close()

@@ -68,6 +68,7 @@ class FakeGraph:
     requests: list[GraphRequest] = field(default_factory=list)
     fail_next: list[int] = field(default_factory=list)  # Meta error codes (or plain 500) for the next requests
     fail_recipients: dict[str, int] = field(default_factory=dict)  # number -> Meta error code, every time
+    on_request: Any = None  # called with each request recorded (from the server's thread): benchmarks time sends
 
     def __post_init__(self):
         self._ids = itertools.count(1)
@@ -89,6 +90,8 @@ class FakeGraph:
                     record.wamid = answer["messages"][0]["id"]
                 with fake._lock:
                     fake.requests.append(record)
+                if fake.on_request is not None:
+                    fake.on_request(record)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
