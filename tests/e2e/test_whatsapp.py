@@ -39,10 +39,10 @@ class WhatsAppCustomer:
     def received(self):
         return self.graph.sent_to(self.wa_id)
 
-    def wait(self, predicate, timeout: float = 30):
+    def wait(self, predicate, timeout: float = 60):
         return self.graph.wait_for(self.wa_id, predicate, timeout)
 
-    def wait_for_text(self, fragment: str, after: int = 0, timeout: float = 30):
+    def wait_for_text(self, fragment: str, after: int = 0, timeout: float = 60):
         sent = self.wait(lambda s: any(fragment in r.text for r in s[after:]), timeout)
         return next(r for r in sent[after:] if fragment in r.text)
 
