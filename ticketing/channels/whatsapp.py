@@ -12,6 +12,7 @@ they write during the handoff), so it decides before sending:
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,12 @@ def window(last_customer_message_at: datetime | None, now: datetime) -> Window:
         return Window(None, None, False)
     closes_at = last_customer_message_at + WINDOW
     return Window(last_customer_message_at, closes_at, now < closes_at)
+
+
+def last_customer_message_at(messages: Iterable[Any], received_at: datetime | None) -> datetime | None:
+    """When the customer last wrote, from a ticket's messages (the bot conversation's lines and the handoff's)."""
+    times = [m.created_at for m in messages if m.author == "customer" and m.created_at is not None]
+    return max(times, default=received_at)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
 """HTTP routes of the ticket API: parse, call the service, serialise."""
 
+from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ticketing.agents import service as agents
+from ticketing.channels import whatsapp
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
 from ticketing.errors import Forbidden, error_responses
 from ticketing.privacy import service as privacy
@@ -88,8 +91,11 @@ def ticket_out(ticket: Ticket, assignee: str | None) -> dict:
     }
 
 
-def _detail(ticket: Ticket, names: dict[int, str]) -> dict:
+def _detail(ticket: Ticket, names: dict[int, str], now: datetime) -> dict:
     out = ticket_out(ticket, names.get(ticket.assignee_id))
+    if ticket.channel == "whatsapp":
+        state = whatsapp.window(whatsapp.last_customer_message_at(ticket.messages, ticket.received_at), now)
+        out["whatsapp_window"] = asdict(state)
     out["messages"] = [
         {
             "id": m.id,
@@ -183,9 +189,11 @@ def list_tickets(
 
 
 @router.get("/tickets/by-number/{number}", response_model=TicketDetail, responses=error_responses(404))
-def get_ticket_by_number(number: Annotated[str, Path(max_length=40)], session: SessionDep, principal: PrincipalDep):
+def get_ticket_by_number(
+    number: Annotated[str, Path(max_length=40)], session: SessionDep, principal: PrincipalDep, now: NowDep
+):
     """One ticket by its number (T-000123), with messages and timeline."""
-    return _detail(*service.ticket_detail(session, number=number, teams=principal.teams))
+    return _detail(*service.ticket_detail(session, number=number, teams=principal.teams), now)
 
 
 @router.post(
@@ -216,9 +224,9 @@ def lookup_ticket_for_customer(lookup_in: TicketLookupIn, session: SessionDep, p
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=error_responses(404))
-def get_ticket(ticket_id: DbId, session: SessionDep, principal: PrincipalDep):
-    """One ticket with its messages and timeline."""
-    return _detail(*service.ticket_detail(session, ticket_id=ticket_id, teams=principal.teams))
+def get_ticket(ticket_id: DbId, session: SessionDep, principal: PrincipalDep, now: NowDep):
+    """One ticket with its messages and timeline (and, on WhatsApp, the state of the 24-hour window)."""
+    return _detail(*service.ticket_detail(session, ticket_id=ticket_id, teams=principal.teams), now)
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut, responses=error_responses(*BODY_ERRORS, 404, 409))

@@ -119,9 +119,18 @@ class TicketStatusOut(BaseModel):
     sla: SlaOut
 
 
+class WhatsAppWindowOut(BaseModel):
+    """WhatsApp's 24-hour window: while open, agents' replies go as text; after it, only an approved template."""
+
+    open: bool
+    last_customer_message_at: datetime | None
+    closes_at: datetime | None
+
+
 class TicketDetail(TicketOut):
     messages: list[MessageOut]
     timeline: list[EventOut]
+    whatsapp_window: WhatsAppWindowOut | None = None  # WhatsApp tickets only
 
 
 class TicketPage(BaseModel):
