@@ -9,6 +9,16 @@ import pytest
 
 from tests.ticketing.conftest import AUTH, login, new_ticket
 from ticketing.console.web import SESSION_COOKIE
+from ticketing.migrate import upgrade
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory) -> str:
+    """SQLite only: what is tested here is the console, not the database (the browser tests run on PostgreSQL in
+    CI, and the services it calls are tested on both)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('console') / 'ticketing.db'}"
+    upgrade(url)
+    return url
 
 
 def console_login(client, email: str, password: str = "condor-demo"):

@@ -20,7 +20,7 @@ SAVED_REPLIES = Path(__file__).resolve().parent.parent / "data" / "saved_replies
 DUPLICATE_WINDOW = timedelta(seconds=30)
 
 
-def queue(session: Session, *, agent: Agent, teams: list[str] | None, view: str, limit: int = 100):
+def queue(session: Session, *, agent: Agent, teams: list[str] | None, view: str, limit: int = 50):
     """One of the console's queues, most urgent first: the page of tickets and how many there are in all."""
     filters: dict = {"status": ",".join(OPEN_STATUSES)}
     if view == "mine":
