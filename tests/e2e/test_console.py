@@ -13,6 +13,17 @@ PASSWORD = "condor-demo"
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
+@pytest.fixture(autouse=True)
+def no_policy_violations(page):
+    """Every console page runs under the backend's Content-Security-Policy: nothing it refuses may be on the page."""
+    refused = []
+    page.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
+    yield
+    assert refused == []
+
+
 def console_url(stack) -> str:
     return f"http://127.0.0.1:{stack.ports.ticketing}/console"
 

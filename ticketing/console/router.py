@@ -512,8 +512,9 @@ def csv_rows(data: dict) -> list[tuple[str, object]]:
     for team, priorities in data["backlog"].items():
         for priority, count in priorities.items():
             rows.append((f"backlog.{team}.{priority}", count))
-    for day, count in data["per_day"].items():
-        rows.append((f"per_day.{day}", count))
+    for day, categories in data["per_day"].items():
+        for category, count in sorted(categories.items()):
+            rows.append((f"per_day.{day}.{category}", count))
     return rows
 
 

@@ -116,12 +116,16 @@ def agents_load(session: Session, teams: list[str] | None) -> list[Agent]:
 
 
 def volume_by_day(session: Session, *, since: datetime, until: datetime, teams: list[str] | None, filters: dict):
-    """Tickets received per day (UTC) in the period."""
-    query = select(Ticket.received_at).where(Ticket.received_at >= since, Ticket.received_at <= until)
+    """Tickets received per day (UTC) in the period, by category: {day: {category: count}}."""
+    query = select(Ticket.received_at, Ticket.category).where(
+        Ticket.received_at >= since, Ticket.received_at <= until
+    )
     if teams is not None:
         query = query.where(Ticket.team.in_(teams))
     for column, value in filters.items():
         if value:
             query = query.where(getattr(Ticket, column) == value)
-    days = Counter(received.date().isoformat() for received in session.scalars(query))
-    return dict(sorted(days.items()))
+    days: dict[str, Counter] = defaultdict(Counter)
+    for received, category in session.execute(query):
+        days[received.date().isoformat()][category] += 1
+    return {day: dict(days[day]) for day in sorted(days)}

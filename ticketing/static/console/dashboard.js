@@ -14,7 +14,7 @@
     let datasets, type = "bar", options = { responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } },
       scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } };
     if (canvas.dataset.kind === "stacked") {
-      datasets = heads.slice(1).map((name, i) => ({ label: name, data: rows.map((r) => Number(r[i + 1])), backgroundColor: priorities[i % 4] }));
+      datasets = heads.slice(1).map((name, i) => ({ label: name, data: rows.map((r) => Number(r[i + 1])), backgroundColor: canvas.dataset.colors === "priority" ? priorities[i % 4] : palette[i % palette.length] }));
       options.plugins.legend.display = true;
       options.scales.x = { stacked: true };
       options.scales.y.stacked = true;
