@@ -117,9 +117,7 @@ def agents_load(session: Session, teams: list[str] | None) -> list[Agent]:
 
 def volume_by_day(session: Session, *, since: datetime, until: datetime, teams: list[str] | None, filters: dict):
     """Tickets received per day (UTC) in the period, by category: {day: {category: count}}."""
-    query = select(Ticket.received_at, Ticket.category).where(
-        Ticket.received_at >= since, Ticket.received_at <= until
-    )
+    query = select(Ticket.received_at, Ticket.category).where(Ticket.received_at >= since, Ticket.received_at <= until)
     if teams is not None:
         query = query.where(Ticket.team.in_(teams))
     for column, value in filters.items():
