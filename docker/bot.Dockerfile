@@ -6,6 +6,8 @@ COPY requirements/bot.lock requirements/bot.lock
 RUN pip install -r requirements/bot.lock
 COPY kb kb
 COPY mostrador mostrador
+# The business file the backend reads too: the action server takes names, texts and formats from it.
+COPY ticketing/data/demo_business.yml ticketing/data/demo_business.yml
 COPY kb_articles kb_articles
 COPY bot bot
 WORKDIR /app/bot

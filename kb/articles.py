@@ -2,22 +2,13 @@
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 LANGUAGES = ("es", "en")
-CATEGORIES = (
-    "billing",
-    "orders_shipping",
-    "returns_refunds",
-    "technical_support",
-    "account_access",
-    "sales",
-    "complaints",
-    "other",
-)
 REQUIRED = ("id", "title", "language", "category", "questions")
 ALLOWED = {*REQUIRED, "tags", "updated", "status", "related"}
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -64,8 +55,11 @@ def first_paragraph(body: str) -> str:
     return " ".join(lines)
 
 
-def parse_article(path: Path) -> Article:
-    """Read one article; raise ArticleError saying what is wrong with it."""
+def parse_article(path: Path, categories: Collection[str] | None = None) -> Article:
+    """Read one article; raise ArticleError saying what is wrong with it.
+
+    `categories` are the business's (its business file's); given, an article of another category is an error.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -94,8 +88,9 @@ def parse_article(path: Path) -> Article:
         raise ArticleError(f"{path}: language must be one of {', '.join(LANGUAGES)}, got {meta['language']!r}")
     if path.parent.name in LANGUAGES and path.parent.name != meta["language"]:
         raise ArticleError(f"{path}: language {meta['language']!r} but the file is under {path.parent.name}/")
-    if meta["category"] not in CATEGORIES:
-        raise ArticleError(f"{path}: category must be one of {', '.join(CATEGORIES)}, got {meta['category']!r}")
+    if not isinstance(meta["category"], str) or (categories is not None and meta["category"] not in categories):
+        known = ", ".join(categories or ())
+        raise ArticleError(f"{path}: category must be one of the business's ({known}), got {meta['category']!r}")
     questions = meta["questions"]
     if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
         raise ArticleError(f"{path}: questions must be a list of non-empty strings")
@@ -124,12 +119,12 @@ def article_files(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).glob("*/*.md") if p.is_file())
 
 
-def load_articles(root: Path) -> tuple[list[Article], list[str]]:
+def load_articles(root: Path, categories: Collection[str] | None = None) -> tuple[list[Article], list[str]]:
     """Every readable article under root, and one error line per broken file (the others still load)."""
     articles, errors = [], []
     for path in article_files(root):
         try:
-            articles.append(parse_article(path))
+            articles.append(parse_article(path, categories))
         except ArticleError as exc:
             errors.append(str(exc))
     return articles, errors

@@ -15,14 +15,15 @@ from pathlib import Path
 from kb.articles import LANGUAGES, load_articles
 from kb.search import KnowledgeBase, load_lexicon, load_synonyms
 from kb.text import detect_language
+from mostrador.business import DEMO_BUSINESS, BusinessFacts
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_QUESTIONS = 6
 
 
-def lint(root: Path) -> tuple[list[str], list[str]]:
-    """(errors, notes) for the articles under root. Errors make the command fail."""
-    articles, errors = load_articles(root)
+def lint(root: Path, business: Path = DEMO_BUSINESS) -> tuple[list[str], list[str]]:
+    """(errors, notes) for the articles under root, whose categories are the business file's. Errors fail it."""
+    articles, errors = load_articles(root, BusinessFacts.from_file(business).categories)
     notes: list[str] = []
     seen = Counter((a.id, a.language) for a in articles)
     for (article_id, language), count in seen.items():
@@ -53,7 +54,7 @@ def lint(root: Path) -> tuple[list[str], list[str]]:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    errors, notes = lint(args.dir)
+    errors, notes = lint(args.dir, args.business)
     for line in notes:
         print(f"note: {line}")
     for line in errors:
@@ -150,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="kb", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--dir", type=Path, default=Path(os.environ.get("ACTIONS_KB_DIR", ROOT / "kb_articles")))
+    parser.add_argument(
+        "--business",
+        type=Path,
+        default=Path(os.environ.get("ACTIONS_BUSINESS_CONFIG", DEMO_BUSINESS)),
+        help="the business file (its categories are the articles')",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("lint", help="check every article").set_defaults(run=cmd_lint)
     search = sub.add_parser("search", help="what the bot would answer, and why")

@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -420,8 +421,10 @@ class _LanguageIndex:
 class KnowledgeBase:
     """The published articles of a folder, searchable, reloaded when the folder changes."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, categories: Collection[str] | None = None):
+        """The articles under `root`; given the business's categories, an article of another one is an error."""
         self.root = Path(root)
+        self.categories = tuple(categories) if categories is not None else None
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._signature: tuple = ()
@@ -432,7 +435,7 @@ class KnowledgeBase:
     @classmethod
     def from_articles(cls, articles: list[Article]) -> "KnowledgeBase":
         kb = cls.__new__(cls)
-        kb.root, kb.errors, kb._lock, kb._signature = Path("."), [], threading.Lock(), ()
+        kb.root, kb.categories, kb.errors, kb._lock, kb._signature = Path("."), None, [], threading.Lock(), ()
         kb.synonyms, kb.lexicon = {}, Lexicon.empty()
         kb._build(articles)
         return kb
@@ -456,7 +459,7 @@ class KnowledgeBase:
 
     def reload(self, signature: tuple | None = None) -> None:
         signature = signature if signature is not None else self._folder_signature()
-        articles, errors = load_articles(self.root)
+        articles, errors = load_articles(self.root, self.categories)
         synonyms, synonym_errors = load_synonyms(self.root / SYNONYMS_FILE)
         lexicon, lexicon_errors = load_lexicon(self.root / LEXICON_FILE)
         self.synonyms, self.lexicon = synonyms, lexicon

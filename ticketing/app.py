@@ -77,14 +77,14 @@ def install_error_handlers(app: FastAPI) -> None:
 class LazyKnowledgeBase:
     """The help center's KB, loaded on first use so the API starts fast."""
 
-    def __init__(self, root: Path):
-        self.root, self._kb, self._lock = root, None, threading.Lock()
+    def __init__(self, root: Path, categories: tuple[str, ...] | None = None):
+        self.root, self.categories, self._kb, self._lock = root, categories, None, threading.Lock()
 
     def __getattr__(self, name: str):
         if self._kb is None:
             with self._lock:
                 if self._kb is None:
-                    self._kb = KnowledgeBase(self.root)
+                    self._kb = KnowledgeBase(self.root, self.categories)
         return getattr(self._kb, name)
 
 
@@ -166,7 +166,7 @@ def create_app(
     install_api_docs(app)
     app.state.intake = Intake(app.state.sessions, app.state.business)
 
-    app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir)
+    app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir, categories=tuple(app.state.business.config.categories))
     app.state.delivery = BotDelivery(
         settings.bot_url,
         settings.bot_api_token.get_secret_value() if settings.bot_api_token else None,

@@ -6,16 +6,23 @@ from actions.outbox import TicketOutbox, announce_through_rasa
 from actions.settings import ActionSettings
 from actions.ticketing_client import TicketingClient
 from kb.search import KnowledgeBase
+from mostrador.business import BusinessFacts
 
 
 @cache
 def settings() -> ActionSettings:
-    return ActionSettings.from_env()
+    return ActionSettings()
+
+
+@cache
+def business() -> BusinessFacts:
+    """What customers see of the business, from the business file the backend reads too."""
+    return BusinessFacts.from_file(settings().business_config)
 
 
 @cache
 def knowledge_base() -> KnowledgeBase:
-    kb = KnowledgeBase(settings().kb_dir)
+    kb = KnowledgeBase(settings().kb_dir, business().categories)
     kb.watch()
     return kb
 
@@ -23,7 +30,7 @@ def knowledge_base() -> KnowledgeBase:
 @cache
 def ticketing() -> TicketingClient:
     s = settings()
-    return TicketingClient(s.ticketing_url, s.ticketing_token, s.timeout_seconds)
+    return TicketingClient(s.ticketing_url, s.ticketing_token.get_secret_value(), s.timeout_seconds)
 
 
 @cache
@@ -33,7 +40,7 @@ def outbox() -> TicketOutbox:
     box = TicketOutbox(
         s.outbox_path,
         create=lambda payload, key: ticketing().create_ticket(payload, key),
-        announce=announce_through_rasa(s.bot_url, s.bot_api_token),
+        announce=announce_through_rasa(s.bot_url, s.bot_api_token.get_secret_value() if s.bot_api_token else None),
     )
     box.run_forever()
     return box

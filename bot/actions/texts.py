@@ -1,60 +1,15 @@
-"""Words the actions build themselves (the rest are responses in domain.yml), in Spanish and English."""
+"""Words the actions build themselves (the rest are responses in domain.yml), in Spanish and English.
+
+The business's own words (team names, the order-number format, the contact phone, the timezone) come from the
+business file (`runtime.business()`); dates are written by Babel in the customer's language.
+"""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-TEAMS = {
-    "es": {
-        "billing": "facturación y pagos",
-        "logistics": "despachos y devoluciones",
-        "tech": "soporte técnico",
-        "accounts": "cuentas",
-        "sales": "ventas",
-        "customer_care": "atención al cliente",
-    },
-    "en": {
-        "billing": "billing",
-        "logistics": "shipping and returns",
-        "tech": "technical support",
-        "accounts": "accounts",
-        "sales": "sales",
-        "customer_care": "customer care",
-    },
-}
-_DAYS = {
-    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
-_MONTHS = {
-    "es": [
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
+from babel.dates import format_datetime, get_timezone_location
+
+from mostrador.ticket_numbers import ticket_number
 
 MESSAGES = {
     "es": {
@@ -70,12 +25,15 @@ MESSAGES = {
         "invalid_email": 'Ese correo no parece válido (por ejemplo: nombre@dominio.cl). ¿Me lo escribes de nuevo? Si no tienes, escribe "saltar".',
         "invalid_phone": "Ese teléfono no parece válido. Escríbelo con código de país, por ejemplo +56 9 1234 5678.",
         "need_contact": "Necesito al menos un correo o un teléfono para que te puedan responder.",
-        "invalid_order": 'Los números de pedido son como CS-1234567 (7 a 10 dígitos). ¿Me lo revisas? Si no lo tienes, escribe "saltar".',
+        "invalid_order": 'Los números de pedido son como {order_example} ({min_digits} a {max_digits} dígitos). ¿Me lo revisas? Si no lo tienes, escribe "saltar".',
+        "order_keep_or_skip": 'Sigo sin reconocer ese número: los nuestros son como {order_example}. ¿Lo guardo tal como lo escribiste ("{order}") para que lo revise una persona, o lo saltamos?',
+        "order_keep": "Guardar así",
+        "order_skip": "Saltar",
         "invalid_description": "Cuéntame un poco más de lo que pasó, en una o dos frases.",
         "invalid_consent": "Necesito un sí o un no: ¿nos autorizas a guardar tus datos con el ticket?",
-        "no_consent": "Entendido: no guardaremos tus datos personales. Abriré el ticket sin ellos y te responderemos solo por este chat; también puedes llamarnos al 600 600 1234.",
+        "no_consent": "Entendido: no guardaremos tus datos personales. Abriré el ticket sin ellos y te responderemos solo por este chat; también puedes llamarnos al {contact_phone}.",
         "ticket_failed": "No pude crear el ticket: {detail}. ¿Lo intentamos de nuevo?",
-        "status_need_number": "¿Cuál es el número de tu ticket? Es algo como T-000123.",
+        "status_need_number": "¿Cuál es el número de tu ticket? Es algo como {ticket_example}.",
         # One answer for a number that does not exist and one that is someone else's: it tells neither apart.
         "status_not_found_or_not_yours": "No encuentro ese ticket entre los abiertos desde esta conversación o con tu correo. Por seguridad solo doy el estado a quien lo abrió: revisa el número o escríbeme el correo con que lo abriste.",
         "status": "Tu ticket {number} está {status}, con el equipo de {team}.",
@@ -115,12 +73,15 @@ MESSAGES = {
         "invalid_email": "That email doesn't look right (for example: name@domain.com). Could you type it again? If you don't have one, say \"skip\".",
         "invalid_phone": "That phone number doesn't look right. Please include the country code, for example +56 9 1234 5678.",
         "need_contact": "I need at least an email or a phone number so we can answer you.",
-        "invalid_order": 'Order numbers look like CS-1234567 (7 to 10 digits). Could you check it? If you don\'t have one, say "skip".',
+        "invalid_order": 'Order numbers look like {order_example} ({min_digits} to {max_digits} digits). Could you check it? If you don\'t have one, say "skip".',
+        "order_keep_or_skip": 'I still don\'t recognise that number: ours look like {order_example}. Shall I keep it as you wrote it ("{order}") for a person to check, or skip it?',
+        "order_keep": "Keep it as written",
+        "order_skip": "Skip",
         "invalid_description": "Tell me a bit more about what happened, in a sentence or two.",
         "invalid_consent": "I need a yes or a no: may we store your details with the ticket?",
-        "no_consent": "Understood: we won't store your personal details. I'll open the ticket without them and we'll answer only in this chat; you can also call us on 600 600 1234.",
+        "no_consent": "Understood: we won't store your personal details. I'll open the ticket without them and we'll answer only in this chat; you can also call us on {contact_phone}.",
         "ticket_failed": "I couldn't create the ticket: {detail}. Shall we try again?",
-        "status_need_number": "What's your ticket number? It looks like T-000123.",
+        "status_need_number": "What's your ticket number? It looks like {ticket_example}.",
         "status_not_found_or_not_yours": "I can't find that ticket among those opened from this conversation or with your email. For your security I only give a ticket's status to whoever opened it: check the number, or type the email you opened it with.",
         "status": "Your ticket {number} is {status}, with our {team} team.",
         "status_due": " We'll answer you by {due}.",
@@ -154,21 +115,40 @@ def language_of(value: str | None) -> str:
 
 
 def say(language: str, key: str, **values: str) -> str:
-    return MESSAGES[language_of(language)][key].format(**values)
+    """A message in the customer's language, with the business's own words filled in."""
+    return MESSAGES[language_of(language)][key].format(**_business_words(), **values)
+
+
+def _business_words() -> dict[str, object]:
+    from actions import runtime  # the business file is read on first use, not at import
+
+    facts = runtime.business()
+    orders = facts.order_numbers
+    return {
+        "business": facts.name,
+        "contact_phone": facts.contact_phone,
+        "order_example": orders.example,
+        "min_digits": orders.min_digits,
+        "max_digits": orders.max_digits,
+        "ticket_example": ticket_number(123),
+    }
 
 
 def team_name(language: str, team: str) -> str:
-    return TEAMS[language_of(language)].get(team, team)
+    from actions import runtime
+
+    return runtime.business().team_name(language_of(language), team)
 
 
 def when(language: str, moment: datetime, timezone: str) -> str:
-    """A due date as a customer reads it: "martes 24 de noviembre a las 10:30"."""
+    """A due date as a customer reads it: "martes 24 de noviembre a las 10:30", "Tuesday, November 24 at 10:30
+    (Santiago time)" (an English reader may be anywhere: the zone is named)."""
     local = moment.astimezone(ZoneInfo(timezone))
-    lang = language_of(language)
-    day, month = _DAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
-    if lang == "es":
-        return f"{day} {local.day} de {month} a las {local:%H:%M}"
-    return f"{day}, {month} {local.day} at {local:%H:%M} (Chile time)"
+    if language_of(language) == "es":
+        return format_datetime(local, "EEEE d 'de' MMMM 'a las' HH:mm", locale="es")
+    place = get_timezone_location(timezone, locale="en", return_city=True)
+    written = format_datetime(local, "EEEE, MMMM d 'at' HH:mm", locale="en")
+    return f"{written} ({place} time)"
 
 
 def status_word(language: str, status: str) -> str:

@@ -1,6 +1,7 @@
 """The ticket form, its validation, and handing the conversation to the ticketing backend."""
 
 import logging
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -131,20 +132,41 @@ class ValidateTicketForm(FormValidationAction):
                 dispatcher.utter_message(text=say(_language(tracker), "need_contact"))
                 return {"customer_phone": None, "customer_email": None}
             return {"customer_phone": SKIPPED}
-        phone = clean_phone(str(value or ""))
+        phone = clean_phone(str(value or ""), runtime.business().phone_region)
         if phone is None:
             dispatcher.utter_message(text=say(_language(tracker), "invalid_phone"))
         return {"customer_phone": phone}
 
     def validate_order_number(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") == "order_number" and _intent(tracker) == "deny":
+        """A number in our format; after the second miss, the customer chooses: keep it as written, or skip it.
+
+        Kept as written, the ticket marks it unverified (`ticket_payload`), so an agent checks it; nobody is asked
+        for the same thing a third time.
+        """
+        asked = tracker.get_slot("requested_slot") == "order_number"
+        if asked and _intent(tracker) == "deny":
             return {"order_number": SKIPPED}
-        order = clean_order_number(str(value or ""))
-        if order is None:
-            if tracker.get_slot("requested_slot") != "order_number":
-                return {"order_number": None}  # an unrelated number elsewhere: just ask later
-            dispatcher.utter_message(text=say(_language(tracker), "invalid_order"))
-        return {"order_number": order}
+        order = clean_order_number(str(value or ""), runtime.business().order_numbers)
+        if order is not None:
+            return {"order_number": order}
+        if not asked:
+            return {"order_number": None}  # an unrelated number elsewhere: just ask later
+        language = _language(tracker)
+        answers = _answers_to(tracker, "order_number")
+        if len(answers) >= 3 and _keeps_as_written(tracker):
+            return {"order_number": answers[-2][:40]}  # the number offered on the last miss, as the customer wrote it
+        if len(answers) == 1:
+            dispatcher.utter_message(text=say(language, "invalid_order"))
+        else:
+            written = answers[-1].strip()[:40]
+            dispatcher.utter_message(
+                text=say(language, "order_keep_or_skip", order=written),
+                buttons=[
+                    {"title": say(language, "order_keep"), "payload": say(language, "order_keep")},
+                    {"title": say(language, "order_skip"), "payload": say(language, "order_skip")},
+                ],
+            )
+        return {"order_number": None}
 
     def validate_issue_description(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
         description = clean_description(str(value or ""))
@@ -160,6 +182,27 @@ class ValidateTicketForm(FormValidationAction):
             return {"data_consent": intent == "affirm"}
         dispatcher.utter_message(text=say(_language(tracker), "invalid_consent"))
         return {"data_consent": None}
+
+
+def _answers_to(tracker: Tracker, slot: str) -> list[str]:
+    """What the customer has written since the form asked for `slot` (the latest last)."""
+    answers: list[str] = []
+    since_asked = 0  # how many of them came after the form asked for the slot (its earliest ask of this run)
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            answers.append(event.get("text") or "")
+        elif event.get("event") == "slot" and event.get("name") == "requested_slot":
+            if event.get("value") != slot:
+                break
+            since_asked = len(answers)
+    return answers[:since_asked][::-1]
+
+
+_KEEP = re.compile(r"\b(guard\w*|d[eé]ja\w*|as[ií]|tal cual|keep\w*|as it is|as is|s[ií]|yes|ok)\b", re.IGNORECASE)
+
+
+def _keeps_as_written(tracker: Tracker) -> bool:
+    return _intent(tracker) == "affirm" or bool(_KEEP.search(tracker.latest_message.get("text") or ""))
 
 
 def _reset_form() -> list[EventType]:
@@ -186,14 +229,19 @@ def ticket_payload(tracker: Tracker) -> dict[str, Any]:
 
     description = given("issue_description") or tracker.get_slot("last_question") or "(no description)"
     lines = transcript(tracker)
+    orders = runtime.business().order_numbers
     if not consent:
         personal = [given(s) for s in ("customer_name", "customer_email", "customer_phone", "order_number")]
-        description = withhold_personal(description, personal)
+        description = withhold_personal(description, personal, orders=orders)
         # The customer's lines lose any email, phone or order number too; the bot's keep the store's own phone.
         lines = [
-            {**line, "text": withhold_personal(line["text"], personal, patterns=line["sender"] == "customer")}
+            {
+                **line,
+                "text": withhold_personal(line["text"], personal, patterns=line["sender"] == "customer", orders=orders),
+            }
             for line in lines
         ]
+    order = given("order_number") if consent else None
     return {
         "customer": {
             "name": (given("customer_name") if consent else None) or "Customer",
@@ -207,9 +255,11 @@ def ticket_payload(tracker: Tracker) -> dict[str, Any]:
         "language": language,
         "conversation_id": tracker.sender_id,
         "transcript": lines,
-        "order_number": given("order_number") if consent else None,
+        "order_number": order,
         "consent": consent,
-        "metadata": {"kb_article_id": tracker.get_slot("kb_article_id")},
+        # Kept as the customer wrote it after two misses: an agent checks it before relying on it.
+        "metadata": {"kb_article_id": tracker.get_slot("kb_article_id")}
+        | ({"order_number_unverified": True} if order and clean_order_number(order, orders) != order else {}),
     }
 
 
@@ -253,7 +303,7 @@ def announce(dispatcher, language: str, ticket_id: int, number: str, team: str, 
         response="utter_ticket_created",
         number=number,
         team=team_name(language, team),
-        due=when(language, due, runtime.settings().timezone) if due else "-",
+        due=when(language, due, runtime.business().timezone) if due else "-",
     )
     return [
         SlotSet("ticket_id", float(ticket_id)),
@@ -331,7 +381,7 @@ class ActionTicketStatus(Action):
             message += say(language, "status_answered")
         elif ticket.first_response_due_at and ticket.status in ("new", "open"):
             message += say(
-                language, "status_due", due=when(language, ticket.first_response_due_at, runtime.settings().timezone)
+                language, "status_due", due=when(language, ticket.first_response_due_at, runtime.business().timezone)
             )
         dispatcher.utter_message(text=message)
         return []

@@ -4,8 +4,9 @@ import re
 
 import phonenumbers
 
+from mostrador.business import OrderNumbers
+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_ORDER = re.compile(r"^(?:cs-?)?(\d{7,10})$", re.IGNORECASE)
 SKIPPED = "-"  # what a skipped optional slot holds, so the form does not ask again
 
 
@@ -14,22 +15,17 @@ def clean_email(text: str) -> str | None:
     return found.group(0).lower() if found else None
 
 
-def clean_phone(text: str, region: str = "CL") -> str | None:
-    """A valid phone number in E.164 (+56912345678); Chilean numbers may omit +56."""
+def clean_phone(text: str, region: str) -> str | None:
+    """A valid phone number in E.164 (+56912345678); the business's country's numbers may omit their code."""
     for match in phonenumbers.PhoneNumberMatcher(text or "", region):
         if phonenumbers.is_valid_number(match.number):
             return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
     return None
 
 
-def clean_order_number(text: str) -> str | None:
-    """CS-1234567 or 7–10 digits, normalised to CS-<digits>."""
-    compact = re.sub(r"[\s#]", "", (text or "").strip()).removeprefix("pedido").removeprefix("order")
-    for token in [compact, *re.findall(r"(?:cs-?)?\d{7,10}", text or "", re.IGNORECASE)]:
-        match = _ORDER.match(token)
-        if match:
-            return f"CS-{match.group(1)}"
-    return None
+def clean_order_number(text: str, orders: OrderNumbers) -> str | None:
+    """An order number in the business's format (the business file's order_numbers), written its way: CS-1234567."""
+    return orders.clean(text)
 
 
 def clean_name(text: str) -> str | None:
@@ -51,15 +47,18 @@ def clean_description(text: str) -> str | None:
 WITHHELD = "[withheld]"
 _ANY_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _ANY_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
-_ANY_ORDER = re.compile(r"\b(?:cs-?)?\d{7,10}\b", re.IGNORECASE)
 
 
-def withhold_personal(text: str, personal: list[str | None], patterns: bool = True) -> str:
+def withhold_personal(
+    text: str, personal: list[str | None], patterns: bool = True, orders: OrderNumbers | None = None
+) -> str:
     """The text without the customer's details: what they gave (each word of a name too) and, with `patterns`,
-    any email, phone or order number in it. For a ticket the customer did not consent to store data with."""
+    any email, phone or order number (in the business's format) in it. For a ticket the customer did not consent
+    to store data with."""
     words = {w for value in personal if value for w in (value, *value.split()) if len(w) >= 3}
     for word in sorted(words, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", WITHHELD, text, flags=re.IGNORECASE)
-    for pattern in (_ANY_EMAIL, _ANY_ORDER, _ANY_PHONE) if patterns else ():
+    found = (_ANY_EMAIL, *([orders.anywhere()] if orders else []), _ANY_PHONE)
+    for pattern in found if patterns else ():
         text = pattern.sub(WITHHELD, text)
     return text

@@ -41,7 +41,11 @@ def offered_name(tracker: Tracker) -> str | None:
 
 def offered_phone(tracker: Tracker) -> str | None:
     contact = whatsapp_contact(tracker)
-    return clean_phone("+" + str(contact.get("wa_id") or "").lstrip("+")) if contact else None
+    return (
+        clean_phone("+" + str(contact.get("wa_id") or "").lstrip("+"), runtime.business().phone_region)
+        if contact
+        else None
+    )
 
 
 def pushed_template(tracker: Tracker) -> dict[str, Any] | None:

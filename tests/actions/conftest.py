@@ -50,6 +50,20 @@ def backend_url(tmp_path_factory):
     server.wait(timeout=10)
 
 
+@pytest.fixture(autouse=True)
+def action_settings(monkeypatch):
+    """Settings every action test has: the service token (required, no default) and the demo business file."""
+    from actions import runtime
+
+    monkeypatch.setenv("ACTIONS_TICKETING_TOKEN", TOKEN)
+    monkeypatch.delenv("ACTIONS_BUSINESS_CONFIG", raising=False)
+    runtime.settings.cache_clear()
+    runtime.business.cache_clear()
+    yield
+    runtime.settings.cache_clear()
+    runtime.business.cache_clear()
+
+
 @pytest.fixture
 def actions_env(backend_url, monkeypatch, tmp_path):
     """Point the actions at the test backend (settings and clients are rebuilt for each test)."""

@@ -3,10 +3,17 @@
 import time
 import uuid
 
+import pytest
 import requests
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.ticket_actions import ActionAnnounceTicket, ActionCreateTicket, ActionTicketStatus, ValidateTicketForm
+from actions.ticket_actions import (
+    ActionAnnounceTicket,
+    ActionCreateTicket,
+    ActionTicketStatus,
+    ValidateTicketForm,
+    ticket_payload,
+)
 from tests.actions.conftest import TOKEN
 from tests.actions.helpers import tracker
 
@@ -183,3 +190,58 @@ def test_the_order_number_may_be_skipped():
     assert ValidateTicketForm().validate_order_number("no tengo", CollectingDispatcher(), t, {}) == {
         "order_number": "-"
     }
+
+
+def order_answers(*answers: str, language: str = "es"):
+    """The form asked for the order number, and the customer answered these, one after another."""
+    now = time.time()
+    events = [{"event": "slot", "name": "requested_slot", "value": "customer_email", "timestamp": now - 60}]
+    events += [{"event": "user", "text": "ana@example.com", "timestamp": now - 50}]
+    events += [{"event": "slot", "name": "requested_slot", "value": "order_number", "timestamp": now - 49}]
+    for i, answer in enumerate(answers):
+        events += [{"event": "user", "text": answer, "timestamp": now - 40 + i}]
+        events += [{"event": "slot", "name": "requested_slot", "value": "order_number", "timestamp": now - 40 + i}]
+    slots = {"requested_slot": "order_number", "language": language}
+    return tracker(answers[-1], "inform", slots, events=events[:-1])
+
+
+def validate_order(t):
+    dispatcher = CollectingDispatcher()
+    result = ValidateTicketForm().validate_order_number(t.latest_message["text"], dispatcher, t, {})
+    return result["order_number"], dispatcher.messages
+
+
+def test_an_order_number_in_another_format_is_asked_again_once_with_the_format():
+    order, messages = validate_order(order_answers("48213"))
+    assert order is None
+    assert "CS-1234567" in messages[0]["text"] and not messages[0]["buttons"]
+
+
+def test_after_the_second_miss_the_customer_may_keep_the_number_as_written_or_skip_it():
+    order, messages = validate_order(order_answers("48213", "es el 48213"))
+    assert order is None
+    assert '"es el 48213"' in messages[0]["text"]
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Guardar así", "Saltar"]
+
+
+@pytest.mark.parametrize(("language", "keep"), [("es", "Guardar así"), ("en", "Keep it as written")])
+def test_keeping_it_stores_the_number_as_the_customer_wrote_it_in_either_language(language, keep):
+    order, messages = validate_order(order_answers("48213", "48213", keep, language=language))
+    assert (order, messages) == ("48213", [])
+
+
+def test_skipping_it_after_the_offer_moves_on_without_a_number():
+    t = order_answers("48213", "48213", "saltar")
+    t.latest_message["intent"]["name"] = "deny"
+    assert validate_order(t)[0] == "-"
+
+
+def test_a_valid_number_after_two_misses_is_taken_normally():
+    assert validate_order(order_answers("48213", "48213", "CS-4821937"))[0] == "CS-4821937"
+
+
+def test_a_number_kept_as_written_is_marked_unverified_on_the_ticket_and_a_valid_one_is_not():
+    kept = ticket_payload(tracker("sí", "affirm", {**FORM_SLOTS, "order_number": "48213"}))
+    assert kept["order_number"] == "48213" and kept["metadata"]["order_number_unverified"] is True
+    valid = ticket_payload(tracker("sí", "affirm", FORM_SLOTS))
+    assert "order_number_unverified" not in valid["metadata"]

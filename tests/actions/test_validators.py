@@ -3,6 +3,9 @@
 import pytest
 
 from actions.validators import clean_description, clean_email, clean_name, clean_order_number, clean_phone
+from mostrador.business import DEMO_BUSINESS, BusinessFacts, OrderNumbers
+
+CONDOR_ORDERS = BusinessFacts.from_file(DEMO_BUSINESS).order_numbers
 
 
 @pytest.mark.parametrize(
@@ -31,7 +34,7 @@ def test_email(text, expected):
     ],
 )
 def test_phone_chilean_and_international(text, expected):
-    assert clean_phone(text) == expected
+    assert clean_phone(text, "CL") == expected
 
 
 @pytest.mark.parametrize(
@@ -46,7 +49,15 @@ def test_phone_chilean_and_international(text, expected):
     ],
 )
 def test_order_number(text, expected):
-    assert clean_order_number(text) == expected
+    assert clean_order_number(text, CONDOR_ORDERS) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("LB-123456", "LB-123456"), ("pedido 123456", "LB-123456"), ("CS-4821937", None), ("12345", None)],
+)
+def test_another_business_reads_its_own_order_numbers(text, expected):
+    assert clean_order_number(text, OrderNumbers("LB", 6, 6)) == expected
 
 
 @pytest.mark.parametrize(

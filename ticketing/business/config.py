@@ -7,11 +7,13 @@ from datetime import date, time
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mostrador.business import BusinessFacts
 from ticketing.classification.priority import LEVELS, PriorityRules
 from ticketing.sla.calendar import ALWAYS_OPEN, WEEKDAYS, BusinessCalendar
 
@@ -26,6 +28,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def known_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r}") from None
+    return value
+
+
 class CalendarConfig(_Strict):
     timezone: str
     # weekday -> ["09:00-18:00", ...]
@@ -35,16 +45,7 @@ class CalendarConfig(_Strict):
     extra_holidays: list[date] = []
     always_open: bool = False
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}") from None
-        return value
+    _known_timezone = field_validator("timezone")(lambda value: known_timezone(value))
 
     @field_validator("hours")
     @classmethod
@@ -79,7 +80,11 @@ def _parse_interval(interval: str, day: str) -> tuple[time, time]:
     return opens, closes
 
 
+Language = Literal["es", "en"]
+
+
 class CategoryConfig(_Strict):
+    names: dict[Language, str] = {}  # as customers read it, per language (the help center's headings)
     team: str
     base_priority: Priority
     subcategories: list[str] = []
@@ -90,6 +95,7 @@ class TeamConfig(_Strict):
     name: str
     calendar: str
     max_tier: int = Field(default=1, ge=1)
+    names: dict[Language, str] = {}  # as the bot tells customers, per language
 
 
 class AgentConfig(_Strict):
@@ -153,9 +159,38 @@ class WhatsAppConfig(_Strict):
     templates: dict[Literal["agent_reply", "ticket_resolved"], WhatsAppTemplateConfig] = {}
 
 
+class OrderNumbersConfig(_Strict):
+    prefix: str = Field(default="", pattern=r"^[A-Za-z]*$")
+    min_digits: int = Field(default=6, ge=1)
+    max_digits: int = Field(default=12, ge=1)
+
+
+class HelpCenterTexts(_Strict):
+    title: str
+    search: str
+    placeholder: str
+    results: str
+    none: str
+    back: str
+    other_language: str
+    updated: str
+    related: str
+    suggest: str
+    throttled: str  # a search refused for too many in a row; {seconds} until the next
+
+
 class BusinessConfig(_Strict):
     name: str
-    default_language: Literal["es", "en"] = "es"
+    default_language: Language = "es"
+    timezone: str = "UTC"  # the times told to customers are in this zone
+    phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    contact_phone: str = ""
+    order_numbers: OrderNumbersConfig = OrderNumbersConfig()
+    # The classifier learns the categories from these tickets (a path relative to the business file).
+    labelled_tickets: str = "labelled_tickets.jsonl"
+    help_center: dict[Language, HelpCenterTexts]  # the help center's own words, in each language
+
+    _known_timezone = field_validator("timezone")(lambda value: known_timezone(value))
     calendars: dict[str, CalendarConfig]
     categories: dict[str, CategoryConfig]
     teams: dict[str, TeamConfig]
@@ -188,11 +223,21 @@ class BusinessConfig(_Strict):
         for level in LEVELS:
             if not any(p.priority == level for p in self.sla.policies):
                 problems.append(f"sla.policies: no policy for priority {level!r}")
+        if self.order_numbers.min_digits > self.order_numbers.max_digits:
+            problems.append("order_numbers: min_digits is more than max_digits")
+        for language in ("es", "en"):
+            if language not in self.help_center:
+                problems.append(f"help_center: no texts for {language!r}")
         if "other" not in self.categories:
             problems.append("categories: an 'other' category is required as the fallback")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @cached_property
+    def facts(self) -> BusinessFacts:
+        """What customers see of the business (names, texts, formats): the same facts the bot reads from this file."""
+        return BusinessFacts.from_mapping(self.model_dump())
 
     @cached_property
     def calendar_objects(self) -> dict[str, BusinessCalendar]:

@@ -61,11 +61,12 @@ class Business:
     def load(
         cls,
         config_path: Path,
-        labelled_path: Path = LABELLED_TICKETS,
+        labelled_path: Path | None = None,
         kb_dir: Path = KB_DIR,
         cache_dir: Path | None = None,
     ) -> "Business":
         config = load_business(config_path)
+        labelled_path = labelled_path or Path(config_path).parent / config.labelled_tickets
         try:
             examples = load_labelled(labelled_path)
         except (OSError, ValueError) as exc:

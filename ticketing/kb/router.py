@@ -7,7 +7,6 @@ from fastapi.responses import FileResponse, HTMLResponse
 from markdown_it import MarkdownIt
 from pydantic import StringConstraints
 
-from kb.articles import CATEGORIES
 from ticketing.deps import NowDep, PrincipalDep, SessionDep
 from ticketing.errors import NotFound, TooManyRequests, error_responses
 from ticketing.kb import service
@@ -19,57 +18,6 @@ router = APIRouter(tags=["knowledge base"])
 HELP_CSS = REPO_ROOT / "ticketing" / "static" / "help" / "help.css"
 # html=False: raw HTML in an article is shown as text, never executed.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
-
-CATEGORY_NAMES = {
-    "es": {
-        "billing": "Pagos y boletas",
-        "orders_shipping": "Pedidos y envíos",
-        "returns_refunds": "Devoluciones y garantía",
-        "technical_support": "Soporte técnico",
-        "account_access": "Tu cuenta",
-        "sales": "Compras y beneficios",
-        "complaints": "Reclamos",
-        "other": "Sobre Cóndor Store",
-    },
-    "en": {
-        "billing": "Payments and invoices",
-        "orders_shipping": "Orders and shipping",
-        "returns_refunds": "Returns and warranty",
-        "technical_support": "Technical help",
-        "account_access": "Your account",
-        "sales": "Shopping and perks",
-        "complaints": "Complaints",
-        "other": "About Cóndor Store",
-    },
-}
-WORDS = {
-    "es": {
-        "title": "Centro de ayuda",
-        "search": "Buscar",
-        "placeholder": "¿En qué te ayudamos?",
-        "results": "Resultados para",
-        "none": "No encontramos un artículo para eso. Escríbenos en el chat y te ayuda una persona.",
-        "back": "Volver al centro de ayuda",
-        "other_language": "English",
-        "updated": "Actualizado",
-        "related": "Artículos relacionados",
-        "suggest": "Quizás buscabas",
-        "throttled": "Hiciste muchas búsquedas seguidas. Vuelve a intentarlo en {seconds} segundos.",
-    },
-    "en": {
-        "title": "Help center",
-        "search": "Search",
-        "placeholder": "How can we help?",
-        "results": "Results for",
-        "none": "We couldn't find an article for that. Write to us in the chat and a person will help you.",
-        "back": "Back to the help center",
-        "other_language": "Español",
-        "updated": "Updated",
-        "related": "Related articles",
-        "suggest": "Did you mean",
-        "throttled": "You have searched many times in a row. Try again in {seconds} seconds.",
-    },
-}
 
 
 class GapIn(InputModel):
@@ -108,12 +56,15 @@ def list_gaps(
 
 
 def _page(request: Request, template: str, language: str, **context) -> HTMLResponse:
-    templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request,
-        template,
-        {"lang": language, "w": WORDS[language], "categories": CATEGORY_NAMES[language], **context},
-    )
+    """A help-center page in the business's words (the business file's help_center and category names)."""
+    facts = request.app.state.business.config.facts
+    words = {
+        "lang": language,
+        "business_name": facts.name,
+        "w": facts.help_center[language],
+        "categories": {c: facts.category_name(language, c) for c in facts.categories},
+    }
+    return request.app.state.templates.TemplateResponse(request, template, words | context)
 
 
 @router.get("/help/{language}", response_class=HTMLResponse, include_in_schema=False)
@@ -134,9 +85,9 @@ def help_home(
         decision = kb.decide(q, language)
         hits = decision.hits if decision.action != "decline" else []
         return _page(request, "help_search.html", language, q=q, hits=hits, answered=decision.action == "answer")
-    by_category = {c: [] for c in CATEGORIES}
+    by_category = {c: [] for c in request.app.state.business.config.facts.categories}
     for article in sorted(kb.articles, key=lambda a: a.title):
-        if article.language == language:
+        if article.language == language and article.category in by_category:
             by_category[article.category].append(article)
     return _page(request, "help_home.html", language, by_category={k: v for k, v in by_category.items() if v})
 
