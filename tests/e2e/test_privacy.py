@@ -111,6 +111,7 @@ def journeys(stack, rasa_url, api):
     ).text
 
     seen["export"] = supervisor.post("/api/v1/privacy/exports", json={"email": keeps["email"]})
+    seen["export_declined"] = supervisor.post("/api/v1/privacy/exports", json={"phone": declines["phone_typed"]})
     seen["keeps_rows_before"] = _tracker_rows(stack, keeps["sender"])
     # A ticket of theirs still waiting in the action server's outbox (as when the backend was down): due much later.
     with sqlite3.connect(stack.env["ACTIONS_OUTBOX_DB"]) as db:
@@ -170,6 +171,11 @@ def test_the_supervisors_export_holds_the_tickets_and_the_bot_conversation(journ
     assert person["email"] in typed and person["order"] in typed
 
 
+def test_nothing_is_held_by_the_phone_of_a_customer_who_declined(journeys):
+    export = journeys["export_declined"].json()
+    assert export["found"] is False and export["tickets"] == [] and export["conversations"] == []
+
+
 def test_erasure_removes_the_conversation_the_outbox_entry_and_every_personal_detail(journeys, stack):
     person = journeys["keeps"]
     erasure = journeys["erasure"]
@@ -197,3 +203,20 @@ def test_no_service_logs_a_customers_personal_data_at_the_default_level(journeys
     for person in (journeys["keeps"], journeys["declines"]):
         leaks = {name: _found(text, person) for name, text in logs.items()}
         assert leaks == {"ticketing": set(), "actions": set(), "rasa": set()}, leaks
+
+
+def test_erasing_by_phone_removes_the_whatsapp_conversation_that_number_names(journeys, stack):
+    from tests.e2e.test_whatsapp import WhatsAppCustomer
+
+    phone = WhatsAppCustomer(stack, profile_name="Eulalia Mamani")
+    phone.say("hola, cuánto demora el envío a regiones?")
+    phone.wait(lambda sent: len(sent) >= 1)
+    assert '"event": "user"' in _tracker_rows(stack, phone.wa_id)
+    supervisor = journeys["supervisor"]
+    export = supervisor.post("/api/v1/privacy/exports", json={"phone": f"+{phone.wa_id}"}).json()
+    assert export["found"] is True and [c["conversation_id"] for c in export["conversations"]] == [phone.wa_id]
+    erased = supervisor.post("/api/v1/privacy/erasures", json={"phone": f"+{phone.wa_id}"}).json()
+    assert erased["outcome"] == "erased" and erased["conversations"] == 1 and erased["tickets"] == []
+    assert _tracker_rows(stack, phone.wa_id) == ""
+    again = supervisor.post("/api/v1/privacy/erasures", json={"phone": f"+{phone.wa_id}"}).json()
+    assert again["outcome"] == "nothing_held"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ticketing.customers.models import Customer
@@ -47,6 +47,11 @@ class Subject:
             return []
         digits = re.sub(r"\D", "", self.phone)
         return sorted({self.phone.strip(), digits, f"+{digits}"} - {"", "+"})
+
+    def whatsapp_ids(self) -> list[str]:
+        """The phone as WhatsApp names a conversation (its wa_id: country code and number, digits only)."""
+        digits = re.sub(r"\D", "", self.phone or "")
+        return [digits] if len(digits) >= 8 else []
 
     def reference(self, key: str) -> str:
         """A keyed hash naming the subject in the audit without the subject's data."""
@@ -92,13 +97,16 @@ def find_holdings(session: Session, subject: Subject) -> Holdings:
         matches.append(func.lower(Customer.email) == subject.email.strip().lower())
     if subject.phone:
         matches.append(Customer.phone.in_(subject.phones()))
+    if subject.phone:
+        matches.append(Customer.external_id.in_([RASA_PREFIX + wa_id for wa_id in subject.whatsapp_ids()]))
     customers = list(session.scalars(select(Customer).where(or_(*matches)).order_by(Customer.id)))
-    if not customers:
-        return Holdings()
+    # Their conversations: the bot customers' ids, their tickets' conversations, and on WhatsApp the number itself
+    # (the conversation is named by it, with or without a ticket, consented or not).
     conversations = {c.external_id.removeprefix(RASA_PREFIX) for c in customers if _from_bot(c)}
+    conversations |= set(subject.whatsapp_ids())
     query = select(Ticket).options(selectinload(Ticket.messages), selectinload(Ticket.events))
-    own = Ticket.customer_id.in_([c.id for c in customers])
-    tickets = list(session.scalars(query.where(own).order_by(Ticket.id)))
+    own = Ticket.customer_id.in_([c.id for c in customers]) if customers else false()
+    tickets = list(session.scalars(query.where(own).order_by(Ticket.id))) if customers else []
     conversations |= {t.conversation_id for t in tickets if t.conversation_id}
     if conversations:
         # A ticket opened in one of their conversations is theirs too (one they did not consent to store, say).
@@ -154,13 +162,14 @@ def export_subject(
 ) -> tuple[Holdings, dict[str, list[dict]]]:
     """Everything held about the subject, with their bot conversations as stored; recorded on the audit trail."""
     holdings = find_holdings(session, subject)
-    conversations = {cid: read_conversation(cid) for cid in holdings.conversation_ids}  # BotUnavailable: no record
+    read = {cid: read_conversation(cid) for cid in holdings.conversation_ids}  # BotUnavailable: nothing recorded
+    conversations = {cid: events for cid, events in read.items() if events}
     record(
         session,
         "export",
         subject,
         actor=actor,
-        outcome="nothing_held" if holdings.empty else "exported",
+        outcome="nothing_held" if holdings.empty and not conversations else "exported",
         tickets=[t.number for t in holdings.tickets],
         conversations=len(conversations),
         key=key,
@@ -182,7 +191,7 @@ def erase_subject(
     """Erase everything held about the subject: conversations in the bot, then the database, audited. Idempotent:
     once erased, nothing matches the subject any more and the answer is `nothing_held`."""
     erased: set[str] = set()
-    events = pending = 0
+    events = pending = held = 0
     for _ in range(3):
         holdings = find_holdings(session, subject)
         if erased.issuperset(holdings.conversation_ids):
@@ -191,13 +200,14 @@ def erase_subject(
             done = erase_conversation(conversation_id)  # BotUnavailable: nothing in the database has changed
             events += int(done.get("events_deleted", 0))
             pending += int(done.get("pending_tickets_deleted", 0))
+            held += bool(done.get("events_deleted") or done.get("pending_tickets_deleted"))
             erased.add(conversation_id)
         # Read again: a ticket created meanwhile (from the bot's outbox, say) in another conversation goes too.
         session.rollback()
     numbers = [t.number for t in holdings.tickets]
     if not holdings.empty:
         _anonymise(session, holdings, actor=actor, now=now)
-    outcome = "nothing_held" if holdings.empty else "erased"
+    outcome = "nothing_held" if holdings.empty and not events and not pending else "erased"
     record(
         session,
         "erasure",
@@ -205,7 +215,7 @@ def erase_subject(
         actor=actor,
         outcome=outcome,
         tickets=numbers,
-        conversations=len(holdings.conversation_ids),
+        conversations=held,
         key=key,
         now=now,
     )
@@ -214,7 +224,7 @@ def erase_subject(
         outcome=outcome,
         tickets=numbers,
         customers=len(holdings.customers),
-        conversations=len(holdings.conversation_ids),
+        conversations=held,
         conversation_events=events,
         pending_tickets=pending,
         kb_questions=len(holdings.gaps),
