@@ -211,7 +211,10 @@ def test_erasing_by_phone_removes_the_whatsapp_conversation_that_number_names(jo
     phone = WhatsAppCustomer(stack, profile_name="Eulalia Mamani")
     phone.say("hola, cuánto demora el envío a regiones?")
     phone.wait(lambda sent: len(sent) >= 1)
-    assert '"event": "user"' in _tracker_rows(stack, phone.wa_id)
+    deadline = time.monotonic() + 30  # the turn is stored after its answers are sent
+    while '"event": "user"' not in _tracker_rows(stack, phone.wa_id):
+        assert time.monotonic() < deadline, "the WhatsApp conversation never reached the tracker store"
+        time.sleep(0.2)
     supervisor = journeys["supervisor"]
     export = supervisor.post("/api/v1/privacy/exports", json={"phone": f"+{phone.wa_id}"}).json()
     assert export["found"] is True and [c["conversation_id"] for c in export["conversations"]] == [phone.wa_id]

@@ -69,7 +69,7 @@ def export_customer_data(
     return {
         "subject_ref": subject.reference(_key(request)),
         "exported_at": now,
-        "found": not holdings.empty,
+        "found": not holdings.empty or bool(conversations),
         "customers": [_customer(c) for c in holdings.customers],
         "tickets": [_ticket(t, holdings.csat.get(t.id)) for t in holdings.tickets],
         "conversations": [{"conversation_id": cid, "events": events} for cid, events in conversations.items()],
