@@ -259,6 +259,7 @@ class WhatsAppRuntime:
                 self.inbox.defer(recipient, payload, message_ref, str(error), SEND_RETRY_DELAYS[0])
             else:
                 log.error("WhatsApp send to %s failed for good: %s", recipient, error)
+                self.inbox.failed(recipient, message_ref, str(error))
             return
         self.inbox.sent(wamid, recipient, message_ref)
 
@@ -272,6 +273,7 @@ class WhatsAppRuntime:
                     self.inbox.retry_later(send_id, attempts + 1, str(error), SEND_RETRY_DELAYS[attempts])
                 else:
                     log.error("WhatsApp send to %s given up after %d attempts: %s", recipient, attempts, error)
+                    self.inbox.failed(recipient, message_ref, str(error))
                     self.inbox.drop_send(send_id)
                 continue
             self.inbox.sent(wamid, recipient, message_ref)

@@ -144,6 +144,16 @@ class Inbox:
         )
 
     @_locked
+    def failed(self, recipient: str, message_ref: str | None, error: str) -> None:
+        """A send WhatsApp refused for good (or that ran out of retries): kept, with Meta's reason."""
+        now = time.time()
+        self.db.execute(
+            "INSERT INTO outbound (wamid, recipient, message_ref, status, error, sent_at, updated_at) "
+            "VALUES (?, ?, ?, 'failed', ?, ?, ?)",
+            (f"unsent:{uuid.uuid4().hex}", recipient, message_ref, error[:2000], now, now),
+        )
+
+    @_locked
     def status(self, wamid: str, recipient: str, status: str, errors: list[dict[str, Any]]) -> str | None:
         """Record a delivery status (never going back from read to delivered); the message's ref, if any."""
         rank = {"sent": 0, "delivered": 1, "read": 2, "failed": 3}

@@ -239,3 +239,16 @@ def test_form_to_ticket_agent_reply_attachment_and_csat_by_buttons_over_whatsapp
     phone.wait_for_text("Gracias por tu evaluación", after=count)
     timeline = api.get(f"/api/v1/tickets/{ticket['id']}").json()["timeline"]
     assert [e["data"] for e in timeline if e["kind"] == "csat"] == [{"score": 4}]
+
+
+def test_a_number_whatsapp_refuses_is_recorded_with_metas_reason(phone, stack):
+    stack.graph.fail_recipients[phone.wa_id] = 131026  # not on WhatsApp / cannot receive
+    phone.say("hola")
+    db = sqlite3.connect(stack.env["WHATSAPP_INBOX_DB"])
+    deadline = time.monotonic() + 60
+    rows = []
+    while time.monotonic() < deadline and not rows:
+        rows = db.execute("SELECT status, error FROM outbound WHERE recipient = ?", (phone.wa_id,)).fetchall()
+        time.sleep(0.2)
+    assert rows and rows[0][0] == "failed" and "131026" in rows[0][1]
+    assert len([r for r in stack.graph.requests if r.to == phone.wa_id]) == 1  # permanent: not retried
