@@ -51,3 +51,24 @@ def test_the_channels_error_says_whether_whatsapp_refused_for_good():
         "WhatsApp error 130429: Rate limit hit",
     )
     assert send_failure("Error: something else") is None
+
+
+def test_a_tickets_plan_reads_the_window_from_its_messages_and_fills_the_template_from_the_ticket():
+    from types import SimpleNamespace
+
+    from ticketing.channels.whatsapp import plan_for_ticket
+
+    wrote = SimpleNamespace(author="customer", created_at=NOON - timedelta(hours=30))
+    answered = SimpleNamespace(author="agent", created_at=NOON - timedelta(hours=1))
+    ticket = SimpleNamespace(
+        channel="whatsapp",
+        messages=[wrote, answered],
+        received_at=NOON - timedelta(hours=31),
+        customer=SimpleNamespace(name="Camila"),
+        number="T-000042",
+        language="es",
+    )
+    plan = plan_for_ticket(ticket, "agent_reply", NOON, {"agent_reply": UPDATE}, message="Listo")
+    assert plan.template["parameters"] == ["Camila", "T-000042", "Listo"]  # an agent's message does not reopen it
+    web = SimpleNamespace(**{**vars(ticket), "channel": "web"})
+    assert plan_for_ticket(web, "agent_reply", NOON, {}, message="Listo").send

@@ -89,3 +89,25 @@ def send_failure(rasa_error: str) -> tuple[bool, str] | None:
     if not found:
         return None
     return found.group(2) == "permanent", f"WhatsApp error {found.group(1)}: {found.group(3).strip()}"
+
+
+def plan_for_ticket(
+    ticket: Any,
+    kind: str,
+    now: datetime,
+    templates: dict[str, Any],
+    *,
+    message: str | None = None,
+    agent_name: str | None = None,
+) -> Plan:
+    """The plan for one outbound message of a ticket: anything not on WhatsApp goes as it is."""
+    if ticket.channel != "whatsapp":
+        return Plan(send=True)
+    state = window(last_customer_message_at(ticket.messages, ticket.received_at), now)
+    values = {
+        "customer_name": ticket.customer.name if ticket.customer else "",
+        "ticket_number": ticket.number,
+        "agent_name": agent_name or "",
+        "message": message or "",
+    }
+    return plan_delivery(kind, state, templates, ticket.language, values)
