@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/bot
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: eval-nlu help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot bench-console bench-whatsapp eval-kb eval-tickets kb lock clean
+.PHONY: eval-nlu help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot bench-console bench-whatsapp bench-lookup eval-kb eval-tickets kb lock clean
 
 help:
 	@echo "make run    start the bot, the action server and the ticketing backend (installs what is missing)"
@@ -91,10 +91,13 @@ eval-kb: $(BACKEND)/.installed
 eval-tickets: $(BACKEND)/.installed
 	$(PY) -m ticketing.classification.evaluate
 
-bench: bench-ticketing bench-kb bench-bot bench-console bench-whatsapp
+bench: bench-ticketing bench-kb bench-bot bench-console bench-whatsapp bench-lookup
 
 bench-ticketing: $(BACKEND)/.installed
 	cd benchmarks && ../$(PY) ticketing_bench.py --workers 2
+
+bench-lookup: $(BACKEND)/.installed
+	cd benchmarks && ../$(PY) lookup_bench.py
 
 bench-kb: $(BACKEND)/.installed
 	cd benchmarks && ../$(PY) kb_bench.py

@@ -71,3 +71,18 @@ def test_only_the_service_token_may_look_up_tickets_for_a_customer(client):
     assert client.post(LOOKUP, json=body).status_code == 401
     supervisor = login(client, "ana@condorstore.cl")
     assert client.post(LOOKUP, json=body, headers=supervisor).status_code == 403
+
+
+def test_past_ten_lookups_an_hour_an_email_proves_nothing_but_the_conversation_still_does(client):
+    ticket = _ticket(client, "conv-owner", "paula@example.com")
+    for tried in range(1, 11):
+        body = {
+            "number": f"T-{ticket['id'] + tried:06d}",
+            "conversation_id": "conv-guesser",
+            "email": "paula@example.com",
+        }
+        assert client.post(LOOKUP, json=body, headers=AUTH).status_code == 404
+    right = {"number": ticket["number"], "conversation_id": "conv-guesser", "email": "PAULA@example.com"}
+    assert client.post(LOOKUP, json=right, headers=AUTH).status_code == 404
+    mine = {"number": ticket["number"], "conversation_id": "conv-owner", "email": "paula@example.com"}
+    assert client.post(LOOKUP, json=mine, headers=AUTH).status_code == 200

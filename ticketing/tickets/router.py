@@ -35,6 +35,7 @@ from ticketing.validation import DbId, Offset
 # Every route here needs a bearer token and validates its input.
 router = APIRouter(prefix="/api/v1", tags=["tickets"], responses=error_responses(401, 422))
 BODY_ERRORS = (400, 413, 422)
+LOOKUPS_PER_EMAIL, LOOKUP_EMAIL_WINDOW = 10, 3600.0  # a customer's status lookups by email, per hour
 # What a client can do next with a ticket it has just created (OpenAPI links: they drive the stateful contract test).
 _NEXT = {
     "GetTicket": "get_ticket_api_v1_tickets__ticket_id__get",
@@ -201,7 +202,9 @@ def get_ticket_by_number(
     response_model=TicketStatusOut,
     responses=error_responses(*BODY_ERRORS, 403, 404),
 )
-def lookup_ticket_for_customer(lookup_in: TicketLookupIn, session: SessionDep, principal: PrincipalDep):
+def lookup_ticket_for_customer(
+    lookup_in: TicketLookupIn, request: Request, session: SessionDep, principal: PrincipalDep
+):
     """A ticket's status for the customer who owns it: opened from this conversation, or with this email.
 
     A number that does not exist and one that is someone else's get the same 404, word for word. A POST, so the
@@ -209,8 +212,14 @@ def lookup_ticket_for_customer(lookup_in: TicketLookupIn, session: SessionDep, p
     """
     if principal.kind != "service":
         raise Forbidden("only the bot's service token looks tickets up for a customer")
+    email = lookup_in.email
+    if email:
+        # Someone who knows a customer's email could try number after number: past a few lookups an hour the email
+        # proves nothing more (the conversation that opened the ticket still does). Counted whatever the outcome.
+        count, _ = request.app.state.limits.counters.incr(f"lookup-email:{email.lower()}", LOOKUP_EMAIL_WINDOW)
+        email = email if count <= LOOKUPS_PER_EMAIL else None
     ticket = service.find_for_customer(
-        session, number=lookup_in.number, conversation_id=lookup_in.conversation_id, email=lookup_in.email
+        session, number=lookup_in.number, conversation_id=lookup_in.conversation_id, email=email
     )
     return {
         "id": ticket.id,
