@@ -169,16 +169,45 @@ class Stack:
 
     def start(self) -> None:
         for service in self.services:
-            service.process = subprocess.Popen(
-                service.command,
-                cwd=service.cwd,
-                env=service.env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
-            threading.Thread(target=self._pump, args=(service,), daemon=True).start()
+            self.start_service(service.name)
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def start_service(self, name: str) -> None:
+        service = self.service(name)
+        service.process = subprocess.Popen(
+            service.command,
+            cwd=service.cwd,
+            env=service.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._pump, args=(service,), daemon=True).start()
+
+    def stop_service(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+        """Stop one process (SIGKILL: as if it crashed) and wait until it is gone."""
+        service = self.service(name)
+        if service.process and service.process.poll() is None:
+            os.killpg(service.process.pid, sig)
+            try:
+                service.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(service.process.pid, signal.SIGKILL)
+                service.process.wait(timeout=timeout)
+
+    def wait_service_healthy(self, name: str, timeout: float = 180) -> None:
+        service = self.service(name)
+        deadline = time.monotonic() + timeout
+        while not self._healthy(service):
+            if service.process and service.process.poll() is not None:
+                tail = "\n".join(service.log[-15:])
+                raise StackError(f"{service.name} exited with code {service.process.returncode}:\n{tail}")
+            if time.monotonic() > deadline:
+                raise StackError(f"{name} not healthy after {timeout:.0f}s:\n" + "\n".join(service.log[-15:]))
+            time.sleep(0.3)
 
     def _healthy(self, service: Service) -> bool:
         try:

@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kb.search import KnowledgeBase
 from ticketing.business.runtime import Business
-from ticketing.channels.bot import BotDelivery
+from ticketing.channels.bot import BotSender
+from ticketing.channels.worker import DeliveryWorker
 from ticketing.db import make_engine, session_factory
 from ticketing.errors import DomainError, InvalidInput, NotFound
 from ticketing.limits import make_limits
@@ -136,6 +137,8 @@ def create_app(
             workers.append(threading.Thread(target=_sweeper, args=(app, stop), name="sla-sweeper", daemon=True))
         for worker in workers:
             worker.start()
+        if background:
+            app.state.delivery.start()
         yield
         stop.set()
         for worker in workers:
@@ -167,10 +170,19 @@ def create_app(
     app.state.intake = Intake(app.state.sessions, app.state.business)
 
     app.state.kb = kb or LazyKnowledgeBase(settings.kb_dir, categories=tuple(app.state.business.config.categories))
-    app.state.delivery = BotDelivery(
+    bot_sender = BotSender(
         settings.bot_url,
         settings.bot_api_token.get_secret_value() if settings.bot_api_token else None,
+        timeout=settings.delivery_timeout_seconds,
+    )
+    app.state.delivery = DeliveryWorker(
         app.state.sessions,
+        {"bot": bot_sender},
+        deadline_seconds=settings.delivery_deadline_seconds,
+        retry_base_seconds=settings.delivery_retry_base_seconds,
+        retry_max_seconds=settings.delivery_retry_max_seconds,
+        poll_seconds=settings.delivery_poll_seconds,
+        lease_seconds=max(60.0, 4 * settings.delivery_timeout_seconds),
     )
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
 

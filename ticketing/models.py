@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and create_all."""
 
 from ticketing.agents.models import Agent, Team
+from ticketing.channels.models import OutboundMessage
 from ticketing.conversations.models import Conversation
 from ticketing.customers.models import Customer
 from ticketing.kb.models import KbGap
@@ -18,4 +19,5 @@ __all__ = [
     "Message",
     "Ticket",
     "TicketEvent",
+    "OutboundMessage",
 ]

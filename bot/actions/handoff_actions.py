@@ -63,23 +63,41 @@ def _relayed_since_handoff(tracker: Tracker) -> bool:
     return False
 
 
+def already_said(tracker: Tracker, outbound_id: str | None) -> bool:
+    """Whether the conversation already holds the bot message the backend's outbox row `outbound_id` asked for.
+
+    The backend retries a delivery until it sees that message in the conversation, and Rasa's trigger is not
+    idempotent: a retry after a push that timed out once Rasa had processed it must not say it twice.
+    """
+    if not outbound_id:
+        return False
+    return any(
+        event.get("event") == "bot" and str((event.get("metadata") or {}).get("outbound_id")) == outbound_id
+        for event in tracker.events
+    )
+
+
 class ActionDeliverAgentReply(Action):
-    """The backend pushed an agent's public reply (intent agent_reply): say it in the conversation."""
+    """The backend pushed an agent's public reply (intent agent_reply): say it in the conversation, once."""
 
     def name(self) -> str:
         return "action_deliver_agent_reply"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         message = _entity(tracker, "agent_message")
-        if message:
+        outbound_id = _entity(tracker, "outbound_id")
+        if message and not already_said(tracker, outbound_id):
             agent = _entity(tracker, "agent_name")
             # The custom payload tells a chat window a person wrote this (the web widget shows who). Outside
             # WhatsApp's 24-hour window the backend names an approved template; the WhatsApp channel sends that.
+            # The outbox id rides in the bot event's metadata: the backend confirms delivery by it.
             template = {"whatsapp_template": t} if (t := pushed_template(tracker)) else {}
+            tag = {"outbound_id": outbound_id} if outbound_id else {}
             dispatcher.utter_message(
                 text=f"{agent}: {message}" if agent else message,
                 json_message={"from": "agent", "agent_name": agent or ""},
                 **template,
+                **tag,
             )
         return []
 
@@ -91,15 +109,20 @@ class ActionTicketResolved(Action):
         return "action_ticket_resolved"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        outbound_id = _entity(tracker, "outbound_id")
+        if already_said(tracker, outbound_id):
+            return []
         language = language_of(tracker.get_slot("language"))
         number = tracker.get_slot("ticket_number") or ""
         # The scores as buttons (a chat window shows them; their payload is the digit a customer could type).
         template = {"whatsapp_template": t} if (t := pushed_template(tracker)) else {}
+        tag = {"outbound_id": outbound_id} if outbound_id else {}
         dispatcher.utter_message(
             text=say(language, "resolved", number=number),
             buttons=[{"title": str(score), "payload": str(score)} for score in range(1, 6)],
             json_message={"csat": True},
             **template,
+            **tag,
         )
         return [SlotSet("handoff", False), SlotSet("csat_ticket_id", tracker.get_slot("ticket_id"))]
 

@@ -326,6 +326,9 @@ class ActionAnnounceTicket(Action):
         values = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities") or []}
         if not values.get("ticket_number") or not values.get("ticket_id"):
             return []
+        if tracker.get_slot("ticket_id") and int(float(tracker.get_slot("ticket_id"))) == int(values["ticket_id"]):
+            # Already announced: the outbox pushed it again after a push that timed out once Rasa had it.
+            return []
         ticket_id, number = int(values["ticket_id"]), str(values["ticket_number"])
         team, due = values.get("team", ""), datetime.fromisoformat(values["due"]) if values.get("due") else None
         try:

@@ -88,3 +88,36 @@ def test_after_resolution_the_score_is_asked_and_stored(actions_env, backend_url
     assert "Gracias" in dispatcher.messages[0]["text"]
     timeline = requests.get(f"{backend_url}/api/v1/tickets/{ticket_id}", headers=auth).json()["timeline"]
     assert [e["data"] for e in timeline if e["kind"] == "csat"] == [{"score": 4}]
+
+
+def test_an_agent_reply_pushed_twice_is_said_once_and_tagged_with_its_outbox_id():
+    entities = [{"entity": "agent_message", "value": "Revisa el menú Sonido"}, {"entity": "outbound_id", "value": "41"}]
+    first = CollectingDispatcher()
+    ActionDeliverAgentReply().run(first, tracker("/agent_reply", "agent_reply", entities=entities), {})
+    assert [(m["text"], m.get("outbound_id")) for m in first.messages] == [("Revisa el menú Sonido", "41")]
+    # The backend's push timed out after Rasa had said it, so the outbox pushes again: the conversation holds it.
+    said = [{"event": "bot", "text": "Revisa el menú Sonido", "metadata": {"outbound_id": "41"}}]
+    again = CollectingDispatcher()
+    ActionDeliverAgentReply().run(again, tracker("/agent_reply", "agent_reply", entities=entities, events=said), {})
+    assert again.messages == []
+    # Another reply with the same text but its own id is a new message, and is said.
+    other = [{"entity": "agent_message", "value": "Revisa el menú Sonido"}, {"entity": "outbound_id", "value": "42"}]
+    third = CollectingDispatcher()
+    ActionDeliverAgentReply().run(third, tracker("/agent_reply", "agent_reply", entities=other, events=said), {})
+    assert [m["text"] for m in third.messages] == ["Revisa el menú Sonido"]
+
+
+def test_a_resolution_pushed_twice_asks_for_the_score_once():
+    slots = {"ticket_id": 7.0, "ticket_number": "T-000007", "handoff": True}
+    entities = [{"entity": "outbound_id", "value": "9"}]
+    first = CollectingDispatcher()
+    events = ActionTicketResolved().run(
+        first, tracker("/ticket_resolved", "ticket_resolved", slots, entities=entities), {}
+    )
+    assert len(first.messages) == 1 and first.messages[0]["outbound_id"] == "9" and events
+    said = [{"event": "bot", "text": first.messages[0]["text"], "metadata": {"outbound_id": "9"}}]
+    again = CollectingDispatcher()
+    repeat = ActionTicketResolved().run(
+        again, tracker("/ticket_resolved", "ticket_resolved", slots, entities=entities, events=said), {}
+    )
+    assert again.messages == [] and repeat == []

@@ -90,6 +90,9 @@ def stack(tmp_path_factory):
         "TICKETING_SECRET_KEY": secrets.token_urlsafe(16),
         "BOT_API_TOKEN": secrets.token_urlsafe(16),
         "TICKETING_SWEEP_INTERVAL_SECONDS": "1",
+        # Outages in these tests last seconds, not hours: retries come at most 2 s apart (the 24 h deadline stays).
+        "TICKETING_DELIVERY_RETRY_BASE_SECONDS": "0.5",
+        "TICKETING_DELIVERY_RETRY_MAX_SECONDS": "2",
     }
     env["ACTIONS_TICKETING_TOKEN"] = env["TICKETING_API_TOKEN"]
     # The action server reads a copy of the KB, so tests can add articles as an editor would.

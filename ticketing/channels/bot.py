@@ -1,69 +1,78 @@
-"""Deliver what agents do back to the customer's conversation, through the Rasa server.
+"""Deliver outbox messages to the customer's conversation through the Rasa server.
 
-A public agent reply becomes the intent `agent_reply` (with the message as an entity) and a resolution the
-intent `ticket_resolved`, triggered on the conversation with `output_channel=latest`: Rasa rebuilds the
-output side of the channel the customer last wrote on and pushes the bot's messages there. Any Rasa replica
-can do it (the tracker lives in the shared store), so delivery does not depend on which replica the
-customer talked to. Deliveries run in a small thread pool, never inside the agent's request, and are
-retried with backoff; each message records whether it was delivered.
+An agent reply becomes the intent `agent_reply` (the text as an entity) and a resolution `ticket_resolved`
+(a new kind of message needs its intent and action in the bot, and a line in INTENTS); each is triggered on the conversation with `output_channel=latest`, so Rasa says it on the
+channel the customer last wrote on. Any Rasa replica can do it: the tracker lives in the shared store.
+
+Rasa's trigger is not idempotent, so the outbox row's id travels as the entity `outbound_id`; the bot's action
+says a message only if the conversation does not hold one with that id yet, and tags what it says with it. A
+send counts as delivered only when the conversation Rasa returns holds a bot message with that id: a trigger
+answered 200 while the action server was down said nothing, and is tried again; one that timed out after Rasa
+processed it is confirmed by the next try, which the action skips.
 """
 
 import logging
-import time
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import httpx
-from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
 
-from ticketing.tickets.models import Message
+from ticketing.channels.outbox import Outbound, Outcome
 
 log = logging.getLogger(__name__)
-RETRY_DELAYS = (0.5, 2, 5)
+INTENTS = {"agent_reply": "agent_reply", "ticket_resolved": "ticket_resolved"}
 
 
-class BotDelivery:
-    def __init__(self, bot_url: str, token: str | None, sessions: sessionmaker[Session]):
-        self.bot_url, self.token, self.sessions = bot_url.rstrip("/"), token, sessions
-        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bot-delivery")
+def trigger_entities(outbound: Outbound) -> dict[str, str]:
+    """The entities of the trigger: the outbox id, and the message's text and author when it has them."""
+    entities = {"outbound_id": str(outbound.id)}
+    if outbound.payload.get("text"):
+        entities["agent_message"] = outbound.payload["text"]
+    if outbound.payload.get("agent_name"):
+        entities["agent_name"] = outbound.payload["agent_name"]
+    return entities
 
-    def _trigger(self, conversation_id: str, intent: str, entities: dict[str, str]) -> bool:
-        url = f"{self.bot_url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
-        params = {"output_channel": "latest", **({"token": self.token} if self.token else {})}
-        for attempt, delay in enumerate((0, *RETRY_DELAYS)):
-            time.sleep(delay)
-            try:
-                response = httpx.post(url, params=params, json={"name": intent, "entities": entities}, timeout=10)
-                if response.status_code < 300:
-                    return True
-                log.warning(
-                    "bot refused %s for %s: %s %s", intent, conversation_id, response.status_code, response.text[:200]
-                )
-                if response.status_code < 500:
-                    return False
-            except httpx.HTTPError as exc:
-                log.warning("bot unreachable (attempt %d) for %s: %s", attempt + 1, conversation_id, exc)
-        return False
 
-    def _mark(self, message_id: int, delivered: bool) -> None:
-        with self.sessions() as session:
-            session.execute(
-                update(Message)
-                .where(Message.id == message_id)
-                .values(delivery_status="delivered" if delivered else "failed")
+def conversation_holds(tracker: dict, outbound_id: int) -> bool:
+    """Whether the conversation (a tracker as Rasa returns it) holds a bot message tagged with this outbox id."""
+    for event in reversed(tracker.get("events") or []):
+        if event.get("event") == "bot" and str((event.get("metadata") or {}).get("outbound_id")) == str(outbound_id):
+            return True
+    return False
+
+
+class BotSender:
+    """Sends outbox rows of channel "bot" through Rasa's `trigger_intent`."""
+
+    def __init__(self, bot_url: str, token: str | None, timeout: float = 15.0):
+        self.bot_url, self.token = bot_url.rstrip("/"), token
+        self.client = httpx.Client(timeout=timeout)
+
+    def send(self, outbound: Outbound) -> Outcome:
+        intent = INTENTS.get(outbound.kind)
+        if intent is None:
+            return Outcome(False, f"the bot has no intent for {outbound.kind!r}", permanent=True)
+        url = f"{self.bot_url}/conversations/{quote(outbound.conversation_id, safe='')}/trigger_intent"
+        params = {"output_channel": "latest", "include_events": "ALL"}
+        if self.token:
+            params["token"] = self.token
+        try:
+            response = self.client.post(
+                url, params=params, json={"name": intent, "entities": trigger_entities(outbound)}
             )
-            session.commit()
-
-    def agent_reply(self, conversation_id: str, message_id: int, body: str, agent_name: str | None) -> None:
-        def job() -> None:
-            entities = {"agent_message": body, **({"agent_name": agent_name} if agent_name else {})}
-            self._mark(message_id, self._trigger(conversation_id, "agent_reply", entities))
-
-        self.pool.submit(job)
-
-    def ticket_resolved(self, conversation_id: str) -> None:
-        self.pool.submit(self._trigger, conversation_id, "ticket_resolved", {})
+        except httpx.HTTPError as exc:
+            return Outcome(False, f"bot unreachable: {type(exc).__name__}: {exc}")
+        if response.status_code >= 300:
+            # 4xx other than a timeout or a rate limit will not change by trying again (an unknown intent, a bad
+            # token): the message fails now, visibly, instead of retrying for a day.
+            permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 409, 429)
+            return Outcome(False, f"bot answered {response.status_code}: {response.text[:300]}", permanent=permanent)
+        try:
+            tracker = response.json().get("tracker") or {}
+        except ValueError:
+            return Outcome(False, "bot answered with something that is not JSON")
+        if conversation_holds(tracker, outbound.id):
+            return Outcome(True)
+        return Outcome(False, "the bot took the message but did not say it (is the action server up?)")
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=False)
+        self.client.close()

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ticketing.agents import service as agents
-from ticketing.channels import whatsapp
+from ticketing.channels import outbox, whatsapp
+from ticketing.channels.models import OutboundMessage
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
 from ticketing.errors import Forbidden, error_responses
 from ticketing.privacy import service as privacy
@@ -92,7 +93,19 @@ def ticket_out(ticket: Ticket, assignee: str | None) -> dict:
     }
 
 
-def _detail(ticket: Ticket, names: dict[int, str], now: datetime) -> dict:
+def delivery_out(row: OutboundMessage | None) -> dict | None:
+    if row is None:
+        return None
+    return {
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "delivered_at": row.delivered_at,
+    }
+
+
+def _detail(session, ticket: Ticket, names: dict[int, str], now: datetime) -> dict:
+    deliveries = outbox.delivery_of_messages(session, [m.id for m in ticket.messages if m.delivery_status])
     out = ticket_out(ticket, names.get(ticket.assignee_id))
     if ticket.channel == "whatsapp":
         state = whatsapp.window(whatsapp.last_customer_message_at(ticket.messages, ticket.received_at), now)
@@ -106,6 +119,7 @@ def _detail(ticket: Ticket, names: dict[int, str], now: datetime) -> dict:
             "internal": m.internal,
             "source": m.source,
             "created_at": m.created_at,
+            "delivery": delivery_out(deliveries.get(m.id)),
         }
         for m in ticket.messages
     ]
@@ -194,7 +208,7 @@ def get_ticket_by_number(
     number: Annotated[str, Path(max_length=40)], session: SessionDep, principal: PrincipalDep, now: NowDep
 ):
     """One ticket by its number (T-000123), with messages and timeline."""
-    return _detail(*service.ticket_detail(session, number=number, teams=principal.teams), now)
+    return _detail(session, *service.ticket_detail(session, number=number, teams=principal.teams), now)
 
 
 @router.post(
@@ -235,7 +249,7 @@ def lookup_ticket_for_customer(
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=error_responses(404))
 def get_ticket(ticket_id: DbId, session: SessionDep, principal: PrincipalDep, now: NowDep):
     """One ticket with its messages and timeline (and, on WhatsApp, the state of the 24-hour window)."""
-    return _detail(*service.ticket_detail(session, ticket_id=ticket_id, teams=principal.teams), now)
+    return _detail(session, *service.ticket_detail(session, ticket_id=ticket_id, teams=principal.teams), now)
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut, responses=error_responses(*BODY_ERRORS, 404, 409))
@@ -258,8 +272,8 @@ def patch_ticket(
         teams=principal.teams,
         now=now,
     )
-    if patch.status == "resolved" and ticket.conversation_id:
-        request.app.state.delivery.ticket_resolved(ticket.conversation_id)
+    if patch.status == "resolved":
+        request.app.state.delivery.wake()  # the resolution message was written to the outbox with the change
     return ticket_out(ticket, service.assignee_email(session, ticket))
 
 
@@ -290,12 +304,8 @@ def add_message(
         teams=principal.teams,
         now=now,
     )
-    ticket = message.ticket
-    if message.author == "agent" and not message.internal and ticket.conversation_id:
-        # The reply goes back to the customer's conversation, in the background.
-        request.app.state.delivery.agent_reply(
-            ticket.conversation_id, message.id, message.body, agent.name.split()[0] if agent else None
-        )
+    if message.delivery_status == "pending":
+        request.app.state.delivery.wake()  # the reply was written to the outbox with the message: send it now
     return {
         "id": message.id,
         "author": message.author,
@@ -304,6 +314,7 @@ def add_message(
         "internal": message.internal,
         "source": message.source,
         "created_at": message.created_at,
+        "delivery": delivery_out(outbox.delivery_of_messages(session, [message.id]).get(message.id)),
     }
 
 

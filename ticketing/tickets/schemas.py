@@ -80,6 +80,15 @@ class TicketOut(BaseModel):
     updated_at: datetime
 
 
+class DeliveryOut(BaseModel):
+    """How a message on its way to the customer is doing."""
+
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int = Field(description="Sends tried so far")
+    last_error: str | None = Field(description="Why the last try did not deliver it, if it did not")
+    delivered_at: datetime | None
+
+
 class MessageOut(BaseModel):
     id: int
     author: str
@@ -88,6 +97,9 @@ class MessageOut(BaseModel):
     internal: bool
     source: str
     created_at: datetime
+    delivery: DeliveryOut | None = Field(
+        default=None, description="For a public agent reply to a ticket with a conversation: its delivery to it"
+    )
 
 
 class EventOut(BaseModel):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 from mostrador.ticket_numbers import parse_ticket_number
 from ticketing.agents.models import Agent
 from ticketing.business.runtime import Business
+from ticketing.channels import outbox
 from ticketing.classification.priority import TicketFacts, decide_priority
 from ticketing.classification.text import detect_language
 from ticketing.customers.models import Customer
@@ -265,6 +266,7 @@ def change_status(
         ticket.paused_at = now
     if new == "resolved":
         ticket.resolved_at = now
+        outbox.enqueue(session, ticket=ticket, kind="ticket_resolved", now=now)  # the bot says so and asks for a score
         if sla_policy.missed(ticket.resolution_due_at, now):
             ticket.resolution_breached = True
         if ticket.assignee_id is not None:
@@ -351,10 +353,19 @@ def add_message(
         body=body,
         internal=message_in.internal,
         source="live",
-        delivery_status="pending" if message_in.author == "agent" and not message_in.internal else None,
         created_at=now,
     )
     session.add(message)
+    if message_in.author == "agent" and not message_in.internal:
+        # The reply reaches the customer through the outbox, committed with the message or not at all.
+        outbox.enqueue(
+            session,
+            ticket=ticket,
+            kind="agent_reply",
+            now=now,
+            message=message,
+            payload={"agent_name": agent.name.split()[0]} if agent else None,
+        )
     if message_in.author == "agent" and not message_in.internal:
         if ticket.first_responded_at is None:
             ticket.first_responded_at = now
