@@ -326,10 +326,8 @@ def post_message(
         )
     except InvalidTransition as exc:
         return _ticket_page(request, viewer, number, error=exc.detail, draft=body, status_code=409)
-    if not internal and message.ticket.conversation_id:
-        request.app.state.delivery.agent_reply(
-            message.ticket.conversation_id, message.id, message.body, agent.name.split()[0]
-        )
+    if message.delivery_status == "pending":
+        request.app.state.delivery.wake()  # written to the outbox with the reply: send it now
     return _redirect(f"/console/tickets/{number}?m={'noted' if internal else 'sent'}#compose")
 
 
@@ -397,8 +395,8 @@ def update_ticket(
     except (InvalidTransition, InvalidInput) as exc:
         session.rollback()
         return _ticket_page(request, viewer, number, error=exc.detail, status_code=409)
-    if status == "resolved" and updated.conversation_id:
-        request.app.state.delivery.ticket_resolved(updated.conversation_id)
+    if status == "resolved":
+        request.app.state.delivery.wake()  # the resolution message was written to the outbox with the change
     # Moved to a team the agent is not in: the ticket is no longer theirs to see.
     if viewer.teams is not None and updated.team not in viewer.teams:
         return _redirect("/console?m=updated")
