@@ -17,4 +17,6 @@ PUSHED_INTENTS = frozenset({AGENT_REPLY, TICKET_CREATED, TICKET_RESOLVED})
 TYPED_INTERNAL_INTENT = "internal_intent_typed"
 
 # Entities only pushed intents carry, and names of slots only actions set: never taken from a customer's message.
-PUSHED_ENTITIES = frozenset({"ticket_id", "agent_message", "agent_name", "team", "due", "handoff", "csat_ticket_id"})
+PUSHED_ENTITIES = frozenset(
+    {"ticket_id", "agent_message", "agent_name", "team", "due", "handoff", "csat_ticket_id", "outbound_id"}
+)
