@@ -28,7 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from mostrador_whatsapp.graph import GraphClient, GraphError
+from mostrador_whatsapp.graph import GraphClient, GraphError, masked
 from mostrador_whatsapp.inbox import Inbox
 from mostrador_whatsapp.messages import graph_messages
 from mostrador_whatsapp.settings import WhatsAppSettings
@@ -255,10 +255,10 @@ class WhatsAppRuntime:
             if pushed:
                 raise SendFailed(str(error)) from None
             if error.retryable:
-                log.warning("WhatsApp send to %s deferred: %s", recipient, error)
+                log.warning("WhatsApp send to %s deferred: %s", masked(recipient), error)
                 self.inbox.defer(recipient, payload, message_ref, str(error), SEND_RETRY_DELAYS[0])
             else:
-                log.error("WhatsApp send to %s failed for good: %s", recipient, error)
+                log.error("WhatsApp send to %s failed for good: %s", masked(recipient), error)
                 self.inbox.failed(recipient, message_ref, str(error))
             return
         self.inbox.sent(wamid, recipient, message_ref)
@@ -272,7 +272,7 @@ class WhatsAppRuntime:
                 if error.retryable and attempts < len(SEND_RETRY_DELAYS):
                     self.inbox.retry_later(send_id, attempts + 1, str(error), SEND_RETRY_DELAYS[attempts])
                 else:
-                    log.error("WhatsApp send to %s given up after %d attempts: %s", recipient, attempts, error)
+                    log.error("WhatsApp send to %s given up after %d attempts: %s", masked(recipient), attempts, error)
                     self.inbox.failed(recipient, message_ref, str(error))
                     self.inbox.drop_send(send_id)
                 continue

@@ -16,6 +16,12 @@ import aiohttp
 
 log = logging.getLogger(__name__)
 
+
+def masked(wa_id: str) -> str:
+    """A customer's number as the logs show it: the last four digits (the number is personal data)."""
+    return f"…{wa_id[-4:]}"
+
+
 RETRYABLE_CODES = {1, 2, 4, 80007, 130429, 131000, 131016, 131056, 133004}
 OUTSIDE_WINDOW = 131047
 RETRY_DELAYS = (0.5, 2.0)  # inline retries; what still fails is retried later by the caller's durable queue
@@ -99,7 +105,9 @@ class GraphClient:
                 if not error.retryable or attempt == len(RETRY_DELAYS):
                     raise
                 delay = max(RETRY_DELAYS[attempt], error.retry_after or 0)
-                log.warning("WhatsApp send to %s failed (%s); retrying in %.1fs", payload.get("to"), error, delay)
+                log.warning(
+                    "WhatsApp send to %s failed (%s); retrying in %.1fs", masked(str(payload.get("to"))), error, delay
+                )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
