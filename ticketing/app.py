@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -34,7 +35,13 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
-HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    422: "invalid_input",
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -47,7 +54,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": exc.detail, "code": exc.code}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError):
+    # A model built from input inside a route (a console form, say) refused it: bad input as well, not a server error.
+    @app.exception_handler(ValidationError)
+    async def _validation(request: Request, exc: RequestValidationError | ValidationError):
         errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         if request.url.path.startswith("/console"):

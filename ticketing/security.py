@@ -96,15 +96,23 @@ class HttpGuards:
                 await send(message)
             return
 
-        limit, seen = self.max_body_bytes, 0
+        limit, seen, tail = self.max_body_bytes, 0, b""
+        form = any(
+            n == b"content-type" and v.startswith(b"application/x-www-form-urlencoded") for n, v in scope["headers"]
+        )
 
         async def counted_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, tail
             message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                body = message.get("body", b"")
+                seen += len(body)
                 if seen > limit:
                     raise HTTPException(413, f"request body over the limit of {limit} bytes")
+                if form:  # a form field's NUL arrives as %00, possibly split between two chunks
+                    if b"%00" in tail + body:
+                        raise HTTPException(422, "form fields may not contain NUL characters (%00)")
+                    tail = body[-2:]
             return message
 
         async def secured_send(message: Message) -> None:

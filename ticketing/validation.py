@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 MAX_DB_INT = 2**31 - 1
@@ -82,7 +82,14 @@ def _json_integer(value: Any) -> Any:
     return value
 
 
-# An integer as JSON Schema means it: 3 and 3.0, never "3" or true.
-JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+def json_int(**constraints: int) -> Any:
+    """An integer as JSON Schema means it: 3 and 3.0, never "3" or true. Constraints as Field's (ge=1, le=5).
+
+    The bounds go before the validator: the other way round pydantic publishes them as `ge`/`le`, which JSON Schema
+    does not know, instead of `minimum`/`maximum`.
+    """
+    return Annotated[int, Field(**constraints), BeforeValidator(_json_integer)]
+
+
 DbId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT)]

@@ -118,3 +118,23 @@ def test_json_booleans_and_integers_are_taken_as_json_means_them(client):
 def test_an_empty_idempotency_key_is_refused(client):
     response = client.post("/api/v1/tickets", json=new_ticket(), headers={**AUTH, "Idempotency-Key": ""})
     assert response.status_code == 422 and "idempotency-key" in response.json()["detail"].lower()
+
+
+def test_nul_in_a_console_form_is_refused_before_it_reaches_the_ticket(client, settings):
+    from ticketing.console.web import SESSION_COOKIE, csrf_for
+
+    ticket = client.post("/api/v1/tickets", json=new_ticket(), headers=AUTH).json()
+    token = client.post("/api/v1/auth/login", json={"email": "luis@condorstore.cl", "password": "condor-demo"})
+    token = token.json()["token"]
+    client.cookies.set(SESSION_COOKIE, token)
+    csrf = {"X-CSRF-Token": csrf_for(token, settings.secret_key.get_secret_value())}
+    for path, form in [
+        (f"/console/tickets/{ticket['number']}/messages", {"body": "hola\x00mundo", "kind": "reply"}),
+        (f"/console/tickets/{ticket['number']}/update", {"priority": "high", "reason": "urgente\x00"}),
+        ("/console/kb/gaps/handled", {"question": "drones\x00", "language": "es"}),
+    ]:
+        response = client.post(path, data=form, headers=csrf, follow_redirects=False)
+        assert response.status_code == 422, (path, response.text[:200])
+        assert response.json()["detail"] == "form fields may not contain NUL characters (%00)"
+    messages = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["messages"]
+    assert not [m for m in messages if m["author"] == "agent"]

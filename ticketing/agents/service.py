@@ -1,6 +1,7 @@
 """Teams and agents: load them from the business file; agents log in and change their status."""
 
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,6 +43,11 @@ def sync_from_config(session: Session, config: BusinessConfig, update_passwords:
     return len(config.teams), len(config.agents)
 
 
+@cache
+def _no_agent_hash() -> str:
+    return hash_password("no agent has this password")
+
+
 def authenticate(session: Session, email: str, password: str, *, throttle: LoginThrottle, client: str | None) -> Agent:
     """The agent with this email and password. Every login (the API's, the console's) comes through here.
 
@@ -50,7 +56,8 @@ def authenticate(session: Session, email: str, password: str, *, throttle: Login
     """
     throttle.check(email, client)
     agent = session.scalars(select(Agent).where(func.lower(Agent.email) == email.lower())).first()
-    if agent is None or not verify_password(agent.password_hash, password):
+    # An unknown email costs the same hash as a wrong password, so the time taken does not tell which emails exist.
+    if not verify_password(agent.password_hash if agent else _no_agent_hash(), password) or agent is None:
         throttle.failed(email, client)
         raise Unauthorized("wrong email or password")
     throttle.succeeded(email)

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, EmailStr, Field, StrictBool, StringConstraints
 
-from ticketing.validation import InputModel, JsonInt, Moment
+from ticketing.validation import InputModel, Moment, json_int
 
 Channel = Literal["web", "whatsapp", "email", "api", "facebook", "instagram", "twitter"]
 Language = Literal["es", "en"]
@@ -157,7 +157,7 @@ class TicketPatch(_In):
     priority: Priority | None = None
     team: str | None = None
     assignee: EmailStr | None = None
-    tier: Annotated[JsonInt, Field(ge=1, le=5)] | None = None
+    tier: json_int(ge=1, le=5) | None = None
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
@@ -168,7 +168,7 @@ class MessageIn(_In):
 
 
 class CsatIn(_In):
-    score: Annotated[JsonInt, Field(ge=1, le=5)]
+    score: json_int(ge=1, le=5)
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
 
