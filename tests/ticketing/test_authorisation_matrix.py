@@ -21,7 +21,17 @@ from scripts.stack import free_port
 from tests.ticketing.conftest import API_TOKEN, new_ticket
 from ticketing.app import create_app
 from ticketing.console.web import SESSION_COOKIE, csrf_for
+from ticketing.migrate import upgrade
 from ticketing.security import iter_routes
+
+
+# Who may call what does not depend on the database: SQLite only (the API tests run both).
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ticketing.db'}"
+    upgrade(url)
+    return url
+
 
 CALLERS = ("none", "wrong", "service", "own_team", "other_team", "supervisor")
 AGENTS = {"own_team": "luis@condorstore.cl", "other_team": "bruno@condorstore.cl", "supervisor": "ana@condorstore.cl"}
@@ -84,6 +94,8 @@ ENDPOINTS: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/metrics"): api(200, 200, 200, 200),
     ("POST", "/api/v1/kb/gaps"): api(201, 201, 201, 201, json={"question": "¿venden drones?", "language": "es"}),
     ("GET", "/api/v1/kb/gaps"): api(200, 200, 200, 200),
+    # --- the bot reports the conversations it handles (deflection): the service token only ---
+    ("POST", "/api/v1/conversations"): api(201, 403, 403, 403, json={"conversation_id": "c-1", "language": "es"}),
     # --- privacy: supervisors only; the service token too is refused (docs/privacy.md says why) ---
     ("POST", "/api/v1/privacy/exports"): api(403, 403, 403, 200, json={"email": "nobody@example.org"}),
     ("POST", "/api/v1/privacy/erasures"): api(403, 403, 403, 200, json={"email": "nobody@example.org"}),

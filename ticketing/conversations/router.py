@@ -3,17 +3,17 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
+from pydantic import BaseModel, StrictBool, StringConstraints
 
 from ticketing.conversations import service
 from ticketing.deps import NowDep, PrincipalDep, SessionDep
 from ticketing.errors import Forbidden, error_responses
+from ticketing.validation import InputModel
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 
 
-class ConversationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConversationIn(InputModel):
     conversation_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     language: Literal["es", "en"]
     channel: Literal["web", "whatsapp", "email", "api", "facebook", "instagram", "twitter"] | None = None
