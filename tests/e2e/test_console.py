@@ -190,3 +190,28 @@ def test_going_online_drains_the_team_queue_to_the_agent(page, stack, api):
     finally:
         ana.put("/api/v1/agents/me/status", json={"status": "online"})
         sofia.put("/api/v1/agents/me/status", json={"status": "online"})
+
+
+def test_saved_replies_come_with_a_slash_and_shortcuts_are_listed_on_question_mark(page, stack, api):
+    created = api.post(
+        "/api/v1/tickets",
+        json={
+            "customer": {"name": "Rosa Díaz", "email": f"rosa.{uuid.uuid4().hex[:6]}@example.com"},
+            "description": "Mi pedido no ha llegado y ya pasó una semana",
+            "channel": "web",
+            "language": "es",
+            "consent": True,
+        },
+    ).json()
+    log_in(page, stack, "luis@condorstore.cl", language="es")
+    page.goto(f"{console_url(stack)}/tickets/{created['number']}")
+    reply = page.get_by_role("textbox", name="Responder")
+    reply.click()
+    reply.press_sequentially("/Pedido en")
+    page.get_by_role("option", name=re.compile("Pedido en camino")).wait_for()
+    reply.press("Enter")
+    assert reply.input_value() == "Tu pedido ya va en camino. Puedes seguirlo con el código que te enviamos por correo."
+    reply.press("Escape")
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Atajos de teclado")
+    assert dialog.is_visible() and "Resolver el ticket" in dialog.inner_text()
