@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mostrador.ticket_numbers import ticket_number
@@ -14,7 +14,13 @@ PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 
 class Ticket(Base):
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_queue", "team", "status", "assignee_id"),)
+    __table_args__ = (
+        Index("ix_ticket_queue", "team", "status", "assignee_id"),
+        # The queues' order (tickets.service.list_tickets), so a page of the queue is read, not sorted.
+        Index(
+            "ix_ticket_urgency", text("(next_due_at IS NULL)"), "next_due_at", text("priority_rank DESC"), "created_at"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)

@@ -123,6 +123,7 @@
   }
   function insert(i) {
     const item = shown[i];
+    if (!item || slashAt < 0) return;
     const caret = reply.selectionStart;
     reply.value = reply.value.slice(0, slashAt) + item.body + reply.value.slice(caret);
     const at = slashAt + item.body.length;
@@ -132,13 +133,17 @@
     reply.focus();
   }
   if (reply && picker) {
+    let typed = 0;
     reply.addEventListener("input", async () => {
+      const seen = ++typed;
       const caret = reply.selectionStart, text = reply.value.slice(0, caret);
-      const match = /(^|\s)\/([^\s\/]*)$/.exec(text);
+      // "/" at the start or after a space, then up to 30 characters of the title (spaces allowed) up to the caret.
+      const match = /(^|\s)\/([^\n\/]{0,30})$/.exec(text);
       if (!match) { closePicker(); return; }
+      const items = await loadSnippets();
+      if (seen !== typed) return; // the agent typed on meanwhile: that keystroke's handler decides
       slashAt = caret - match[2].length - 1;
       const query = match[2].toLowerCase();
-      const items = await loadSnippets();
       shown = items.filter((s) => s.title.toLowerCase().includes(query)).slice(0, 12);
       selected = 0;
       render();
