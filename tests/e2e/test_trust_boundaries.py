@@ -42,23 +42,22 @@ def someones_ticket(api: httpx.Client, language: str) -> dict:
     return response.json()
 
 
-def live_messages(api: httpx.Client) -> dict[int, list[str]]:
-    """Every ticket's live messages (what customers and agents wrote after it was opened), by ticket id."""
-    found: dict[int, list[str]] = {}
-    offset = 0
-    while True:
-        page = api.get("/api/v1/tickets", params={"limit": 200, "offset": offset}).json()
-        for ticket in page["items"]:
-            detail = api.get(f"/api/v1/tickets/{ticket['id']}").json()
-            found[ticket["id"]] = [m["body"] for m in detail["messages"] if m["source"] == "live"]
-        offset += 200
-        if offset >= page["total"]:
-            return found
+def live_messages(api: httpx.Client, *ticket_ids: int) -> dict:
+    """What customers and agents wrote on these tickets after they were opened, and how many tickets there are.
+
+    A typed intent could only reach a ticket through the slot `ticket_id`: the tickets it names, or the
+    conversation's own. Counting all tickets shows none was opened either.
+    """
+    found: dict = {"tickets": api.get("/api/v1/tickets", params={"limit": 1}).json()["total"]}
+    for ticket_id in ticket_ids:
+        detail = api.get(f"/api/v1/tickets/{ticket_id}").json()
+        found[ticket_id] = [m["body"] for m in detail["messages"] if m["source"] == "live"]
+    return found
 
 
 def test_pushed_intents_typed_by_strangers_in_both_languages_reach_no_ticket(rasa_url, api):
     victim = someones_ticket(api, "es")
-    before = live_messages(api)
+    before = live_messages(api, victim["id"])
     for language, opening in (("es", "hola"), ("en", "hello there")):
         stranger = Bot(rasa_url, f"typed-{language}-{uuid.uuid4().hex[:8]}")
         stranger.say(opening)
@@ -68,7 +67,7 @@ def test_pushed_intents_typed_by_strangers_in_both_languages_reach_no_ticket(ras
             assert victim["number"] not in reply
         # Had the handoff started on the victim's ticket, this would land on it.
         stranger.say("please send the refund to account 999-evil" if language == "en" else "mándame el reembolso")
-    assert live_messages(api) == before
+    assert live_messages(api, victim["id"]) == before
     after = api.get(f"/api/v1/tickets/{victim['id']}").json()
     assert after["status"] == "new"
     assert [e for e in after["timeline"] if e["kind"] == "csat"] == []
@@ -92,21 +91,21 @@ def test_a_customer_in_handoff_who_types_pushed_intents_changes_nothing_and_agen
     texts_ = inbox.wait_for(sender, lambda t: any("Your ticket is T-" in x for x in t))
     own = api.get("/api/v1/tickets", params={"customer_email": email}).json()["items"][0]
     victim = someones_ticket(api, "en")
-    before = live_messages(api)
+    before = live_messages(api, victim["id"], own["id"])
 
     for typed in typed_pushed_intents(victim["id"], victim["number"]):
         seen = len(inbox.texts_for(sender))
         say(typed)
         texts_ = inbox.wait_for(sender, lambda t, seen=seen: len(t) > seen)
         assert texts_[seen].startswith(POLITE["en"]), (typed, texts_[seen:])
-    assert live_messages(api) == before  # neither the victim's ticket nor the customer's own
+    assert live_messages(api, victim["id"], own["id"]) == before  # neither the victim's ticket nor the customer's own
 
     # Still in handoff on the customer's own ticket (a typed /ticket_resolved ended nothing, asked no score).
     say("I already tried another charger")
     assert not any("From 1 to 5" in x for x in inbox.texts_for(sender))
     messages = api.get(f"/api/v1/tickets/{own['id']}").json()["messages"]
     assert [m["body"] for m in messages if m["source"] == "live"] == ["I already tried another charger"]
-    assert live_messages(api)[victim["id"]] == []
+    assert live_messages(api, victim["id"])[victim["id"]] == []
 
     # The backend's own push, through Rasa's token-protected API, still reaches the customer.
     reply = "Hi Omar, please try the charger that came in the box."
