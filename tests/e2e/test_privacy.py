@@ -14,6 +14,7 @@ import uuid
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import Bot, texts
 
@@ -61,6 +62,20 @@ def _tracker_rows(stack, sender: str) -> str:
 def _outbox_rows(stack, sender: str) -> int:
     with sqlite3.connect(stack.env["ACTIONS_OUTBOX_DB"]) as db:
         return db.execute("SELECT COUNT(*) FROM pending_ticket WHERE conversation_id = ?", (sender,)).fetchone()[0]
+
+
+def _rows_naming(stack, conversation_id: str) -> dict[str, int]:
+    """The backend's rows that name a conversation, per table."""
+    engine = create_engine(stack.env["TICKETING_DATABASE_URL"])
+    with engine.connect() as db:
+        counts = {
+            table: db.execute(
+                text(f"SELECT COUNT(*) FROM {table} WHERE conversation_id = :c"), {"c": conversation_id}
+            ).scalar()
+            for table in ("outbound_message", "conversation", "ticket", "kb_gap")
+        }
+    engine.dispose()
+    return counts
 
 
 @pytest.fixture(scope="module")
@@ -119,10 +134,12 @@ def journeys(stack, rasa_url, api):
             "INSERT INTO pending_ticket (idempotency_key, conversation_id, payload, next_attempt_at) VALUES (?, ?, ?, ?)",
             (f"rasa:{keeps['sender']}:1", keeps["sender"], json.dumps({"email": keeps["email"]}), time.time() + 3600),
         )
+    seen["keeps_named_before"] = _rows_naming(stack, keeps["sender"])
     seen["erasure"] = supervisor.post("/api/v1/privacy/erasures", json={"email": keeps["email"]})
     seen["erasure_again"] = supervisor.post("/api/v1/privacy/erasures", json={"email": keeps["email"]})
     seen["keeps_rows_after"] = _tracker_rows(stack, keeps["sender"])
     seen["keeps_after"] = supervisor.get(f"/api/v1/tickets/{seen['keeps_ticket']['id']}").json()
+    seen["keeps_named"] = _rows_naming(stack, keeps["sender"])
     yield seen
     supervisor.close()
 
@@ -188,6 +205,9 @@ def test_erasure_removes_the_conversation_the_outbox_entry_and_every_personal_de
     ticket = journeys["keeps_after"]
     assert _found(json.dumps(ticket, ensure_ascii=False), person) == set()
     assert ticket["conversation_id"] is None and ticket["timeline"][-1]["kind"] == "personal_data_erased"
+    # The agent's reply on its way (outbox), deflection's record, the ticket: none names the conversation any more.
+    assert journeys["keeps_named_before"]["outbound_message"] == 1 and journeys["keeps_named_before"]["ticket"] == 1
+    assert journeys["keeps_named"] == {"outbound_message": 0, "conversation": 0, "ticket": 0, "kb_gap": 0}
     again = journeys["erasure_again"].json()
     assert again["outcome"] == "nothing_held" and again["conversations"] == 0
     trail = journeys["supervisor"].get("/api/v1/privacy/requests").json()["items"]
@@ -221,5 +241,6 @@ def test_erasing_by_phone_removes_the_whatsapp_conversation_that_number_names(jo
     erased = supervisor.post("/api/v1/privacy/erasures", json={"phone": f"+{phone.wa_id}"}).json()
     assert erased["outcome"] == "erased" and erased["conversations"] == 1 and erased["tickets"] == []
     assert _tracker_rows(stack, phone.wa_id) == ""
+    assert _rows_naming(stack, phone.wa_id)["conversation"] == 0  # deflection counts it under another name
     again = supervisor.post("/api/v1/privacy/erasures", json={"phone": f"+{phone.wa_id}"}).json()
     assert again["outcome"] == "nothing_held"

@@ -14,20 +14,25 @@ changed and the supervisor is told to try again.
 
 import hashlib
 import hmac
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, false, func, or_, select
+from sqlalchemy import String, cast, delete, false, func, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from ticketing.channels.models import OutboundMessage
+from ticketing.conversations.models import Conversation
 from ticketing.customers.models import Customer
 from ticketing.kb.models import KbGap
+from ticketing.privacy.conversations import BotUnavailable
 from ticketing.privacy.models import PrivacyRequest
 from ticketing.privacy.text import ERASED, withhold
 from ticketing.tickets.models import CsatAnswer, Ticket, TicketEvent
 
+log = logging.getLogger(__name__)
 ERASED_NAME = "Erased customer"
 RASA_PREFIX = "rasa:"  # the bot's customers carry external_id "rasa:<conversation id>"
 
@@ -207,6 +212,7 @@ def erase_subject(
     numbers = [t.number for t in holdings.tickets]
     if not holdings.empty:
         _anonymise(session, holdings, actor=actor, now=now)
+    _forget_conversations(session, holdings)
     outcome = "nothing_held" if holdings.empty and not events and not pending else "erased"
     record(
         session,
@@ -220,6 +226,13 @@ def erase_subject(
         now=now,
     )
     session.commit()
+    if not holdings.empty or held:
+        # A reply delivered while the database was being erased would have opened a conversation again.
+        for conversation_id in sorted(erased):
+            try:
+                erase_conversation(conversation_id)
+            except BotUnavailable:
+                log.warning("a conversation could not be erased a second time; the first erasure stands")
     return Erasure(
         outcome=outcome,
         tickets=numbers,
@@ -264,8 +277,24 @@ def _anonymise(session: Session, holdings: Holdings, *, actor: str, now: datetim
     for customer in holdings.customers:
         customer.name, customer.email, customer.phone, customer.external_id = ERASED_NAME, None, None, None
         customer.consent = False
+
+
+def _forget_conversations(session: Session, holdings: Holdings) -> None:
+    """What the backend keeps under the subject's conversation ids (erased from the bot already)."""
     if holdings.gaps:
         session.execute(delete(KbGap).where(KbGap.id.in_([g.id for g in holdings.gaps])))
+    conversations = holdings.conversation_ids
+    # Replies still on their way would open the erased conversation again; delivered ones name it.
+    outbound = [OutboundMessage.ticket_id.in_([t.id for t in holdings.tickets])]
+    if conversations:
+        outbound.append(OutboundMessage.conversation_id.in_(conversations))
+        # Deflection keeps counting the conversation, under a name that says nothing (the number, on WhatsApp).
+        session.execute(
+            update(Conversation)
+            .where(Conversation.conversation_id.in_(conversations))
+            .values(conversation_id=literal("erased:") + cast(Conversation.id, String))
+        )
+    session.execute(delete(OutboundMessage).where(or_(*outbound)))
 
 
 def forget_conversation_questions(session: Session, conversation_id: str) -> int:
