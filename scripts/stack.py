@@ -98,6 +98,10 @@ class Stack:
         self.env = base
         root_path = str(ROOT)
         token = base.get("BOT_API_TOKEN", "")
+        if not token:
+            # Without a token Rasa's HTTP API answers anyone who reaches the port its chat channels use:
+            # trigger_intent would let a stranger push an agent reply or a ticket into any conversation.
+            raise StackError("BOT_API_TOKEN is empty: set it in .env (make run generates one) so Rasa's API needs it")
         self.services = [
             Service(
                 "ticketing",
