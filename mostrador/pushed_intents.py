@@ -18,5 +18,15 @@ TYPED_INTERNAL_INTENT = "internal_intent_typed"
 
 # Entities only pushed intents carry, and names of slots only actions set: never taken from a customer's message.
 PUSHED_ENTITIES = frozenset(
-    {"ticket_id", "agent_message", "agent_name", "team", "due", "handoff", "csat_ticket_id", "outbound_id"}
+    {
+        "ticket_id",
+        "agent_message",
+        "agent_name",
+        "team",
+        "due",
+        "handoff",
+        "csat_ticket_id",
+        "outbound_id",
+        "whatsapp_template",
+    }
 )

@@ -28,6 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from mostrador.pushed_intents import PUSHED_INTENTS, TYPED_INTERNAL_INTENT
 from mostrador_whatsapp.graph import GraphClient, GraphError, masked
 from mostrador_whatsapp.inbox import Inbox
 from mostrador_whatsapp.messages import graph_messages
@@ -49,8 +50,8 @@ MAX_BODY_BYTES = 512 * 1024  # Meta's notifications are a few KB; a 70 KB text s
 # flight a new POST waits behind all of them, so a few at a time keep the acknowledgement fast and the rest wait in
 # the inbox (the CPU is the limit either way). WHATSAPP_CONCURRENCY overrides it.
 MAX_IN_FLIGHT = int(os.environ.get("WHATSAPP_CONCURRENCY", "4"))
-# Intents only the backend may push (trigger_intent): a button id that names one is not ours.
-PUSHED_INTENTS = {"agent_reply", "ticket_created", "ticket_resolved"}
+# A button id that names an intent only the backend pushes (trigger_intent) is not one of ours.
+NOT_A_BUTTON = PUSHED_INTENTS | {TYPED_INTERNAL_INTENT}
 SEND_RETRY_DELAYS = (5, 15, 60, 300, 900)
 
 
@@ -215,7 +216,7 @@ class WhatsAppRuntime:
         intent = payload[1:]
         domain = getattr(getattr(self.app.ctx, "agent", None), "domain", None)
         known = set(domain.intents) if domain is not None else set()
-        if intent in known and intent not in PUSHED_INTENTS:
+        if intent in known and intent not in NOT_A_BUTTON:
             return payload
         log.warning("WhatsApp reply id %r is not one of the bot's buttons; read as its title", payload[:80])
         return (message.reply_title or "").lstrip("/")
