@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.texts import language_of, say
 from actions.ticketing_client import TicketingRejected, TicketingUnavailable
-from actions.validators import clean_name, clean_phone
+from actions.validators import clean_name
 
 log = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
@@ -40,12 +40,10 @@ def offered_name(tracker: Tracker) -> str | None:
 
 
 def offered_phone(tracker: Tracker) -> str | None:
+    """The number they write from, in E.164. WhatsApp verified it; numbering plans change faster than libraries."""
     contact = whatsapp_contact(tracker)
-    return (
-        clean_phone("+" + str(contact.get("wa_id") or "").lstrip("+"), runtime.business().phone_region)
-        if contact
-        else None
-    )
+    digits = str((contact or {}).get("wa_id") or "").lstrip("+")
+    return f"+{digits}" if digits.isdigit() and 8 <= len(digits) <= 15 else None
 
 
 def pushed_template(tracker: Tracker) -> dict[str, Any] | None:

@@ -11,11 +11,13 @@ answered 200 while the action server was down said nothing, and is tried again; 
 processed it is confirmed by the next try, which the action skips.
 """
 
+import json
 import logging
 from urllib.parse import quote
 
 import httpx
 
+from ticketing.channels import whatsapp
 from ticketing.channels.outbox import Outbound, Outcome
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,9 @@ def trigger_entities(outbound: Outbound) -> dict[str, str]:
         entities["agent_message"] = outbound.payload["text"]
     if outbound.payload.get("agent_name"):
         entities["agent_name"] = outbound.payload["agent_name"]
+    if outbound.payload.get("whatsapp_template"):
+        # Outside WhatsApp's 24-hour window: the approved template the WhatsApp channel sends instead of the text.
+        entities["whatsapp_template"] = json.dumps(outbound.payload["whatsapp_template"], ensure_ascii=False)
     return entities
 
 
@@ -61,6 +66,10 @@ class BotSender:
             )
         except httpx.HTTPError as exc:
             return Outcome(False, f"bot unreachable: {type(exc).__name__}: {exc}")
+        if response.status_code >= 500 and (refused := whatsapp.send_failure(response.text)):
+            # The WhatsApp channel could not send it: Meta's code says whether trying again can help.
+            permanent, reason = refused
+            return Outcome(False, reason, permanent=permanent)
         if response.status_code >= 300:
             # 4xx other than a timeout or a rate limit will not change by trying again (an unknown intent, a bad
             # token): the message fails now, visibly, instead of retrying for a day.

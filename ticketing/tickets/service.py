@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 from mostrador.ticket_numbers import parse_ticket_number
 from ticketing.agents.models import Agent
 from ticketing.business.runtime import Business
-from ticketing.channels import outbox
+from ticketing.channels import outbox, whatsapp
 from ticketing.classification.priority import TicketFacts, decide_priority
 from ticketing.classification.text import detect_language
 from ticketing.customers.models import Customer
@@ -266,7 +266,13 @@ def change_status(
         ticket.paused_at = now
     if new == "resolved":
         ticket.resolved_at = now
-        outbox.enqueue(session, ticket=ticket, kind="ticket_resolved", now=now)  # the bot says so and asks for a score
+        # The bot says so and asks for a score; on WhatsApp after the 24-hour window only a template can.
+        plan = whatsapp.plan_for_ticket(ticket, "ticket_resolved", now, business.config.whatsapp.templates)
+        if plan.send:
+            template = {"whatsapp_template": plan.template} if plan.template else None
+            outbox.enqueue(session, ticket=ticket, kind="ticket_resolved", now=now, payload=template)
+        else:
+            _event(session, ticket, "csat_skipped", "system", plan.reason, now)
         if sla_policy.missed(ticket.resolution_due_at, now):
             ticket.resolution_breached = True
         if ticket.assignee_id is not None:
@@ -357,15 +363,19 @@ def add_message(
     )
     session.add(message)
     if message_in.author == "agent" and not message_in.internal:
-        # The reply reaches the customer through the outbox, committed with the message or not at all.
-        outbox.enqueue(
-            session,
-            ticket=ticket,
-            kind="agent_reply",
-            now=now,
-            message=message,
-            payload={"agent_name": agent.name.split()[0]} if agent else None,
+        # The reply reaches the customer through the outbox, committed with the message or not at all. On WhatsApp
+        # after the 24-hour window it goes as the business's approved template, or not at all: the agent sees at
+        # once that it failed and why.
+        agent_name = agent.name.split()[0] if agent else None
+        plan = whatsapp.plan_for_ticket(
+            ticket, "agent_reply", now, business.config.whatsapp.templates, message=body, agent_name=agent_name
         )
+        payload = {"agent_name": agent_name} if agent_name else {}
+        if plan.template:
+            payload["whatsapp_template"] = plan.template
+        row = outbox.enqueue(session, ticket=ticket, kind="agent_reply", now=now, message=message, payload=payload)
+        if row is not None and not plan.send:
+            row.status, row.last_error, message.delivery_status = "failed", plan.reason, "failed"
     if message_in.author == "agent" and not message_in.internal:
         if ticket.first_responded_at is None:
             ticket.first_responded_at = now
