@@ -172,7 +172,7 @@ class WhatsAppRuntime:
                 self.inbox.status(status.wamid, status.recipient, status.status, status.errors)
                 if status.status == "failed":
                     log.warning(
-                        "WhatsApp could not deliver %s to %s: %s", status.wamid, status.recipient, status.errors
+                        "WhatsApp could not deliver %s to %s: %s", status.wamid, masked(status.recipient), status.errors
                     )
             turns = []
             for message in messages:
