@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/bot
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: eval-nlu help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot bench-console bench-whatsapp bench-lookup eval-kb eval-tickets kb lock clean
+.PHONY: eval-nlu help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot bench-console bench-whatsapp bench-lookup bench-widget eval-kb eval-tickets kb lock clean
 
 help:
 	@echo "make run    start the bot, the action server and the ticketing backend (installs what is missing)"
@@ -91,7 +91,7 @@ eval-kb: $(BACKEND)/.installed
 eval-tickets: $(BACKEND)/.installed
 	$(PY) -m ticketing.classification.evaluate
 
-bench: bench-ticketing bench-kb bench-bot bench-console bench-whatsapp bench-lookup
+bench: bench-ticketing bench-kb bench-bot bench-console bench-whatsapp bench-lookup bench-widget
 
 bench-ticketing: $(BACKEND)/.installed
 	cd benchmarks && ../$(PY) ticketing_bench.py --workers 2
@@ -110,6 +110,10 @@ bench-bot: setup
 
 bench-whatsapp: setup
 	cd benchmarks && ../$(PY) whatsapp_bench.py
+
+# The chat widget in headless Chromium next to the REST channel (needs chromium: apt-get install chromium).
+bench-widget: setup
+	cd benchmarks && ../$(PY) widget_bench.py
 
 kb: $(BACKEND)/.installed
 	@bin/kb $(ARGS)

@@ -20,7 +20,8 @@ What it changes from Rasa's own `socketio` channel (rasa/core/channels/socketio.
   them, and its custom-JSON path fails on the `kb_article` payload), and `bot_done` when the bot has finished
   answering, so the widget knows when to stop showing "typing".
 - Limits: messages over 5,000 characters are refused with a reason, empty ones ignored, and each socket may send
-  at most `BURST` messages at once and one a second after that.
+  at most `BURST` messages at once and one a second after that (a refused message goes back to the widget, which
+  sends it again when it may).
 """
 
 import hashlib
@@ -44,7 +45,8 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 5000
 HISTORY_MESSAGES = 300
-BURST, REFILL_PER_SECOND = 8, 1.0
+# Per socket: a burst of 30 messages, then one a second (a person types slower; a script flooding the bot does not).
+BURST, REFILL_PER_SECOND = 30, 1.0
 _SESSION_KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -117,6 +119,10 @@ class TokenBucket:
             return False
         self.tokens -= 1
         return True
+
+    def wait(self) -> float:
+        """Seconds until the next message is accepted."""
+        return max(0.0, (1 - self.tokens) / self.per_second)
 
 
 class WidgetOutput(OutputChannel):
@@ -259,7 +265,9 @@ class WidgetInput(InputChannel):
                 return
             bucket = buckets.setdefault(sid, TokenBucket())
             if not bucket.take():
-                await sio.emit("widget_error", {"code": "rate_limited"}, to=sid)
+                # Nothing is lost: the widget sends the message again when the socket may.
+                refused = {"code": "rate_limited", "retry_after": round(bucket.wait(), 2), "message": text}
+                await sio.emit("widget_error", {**refused, "metadata": data.get("metadata")}, to=sid)
                 return
             metadata = _metadata(data.get("metadata"))
             # Other tabs of the same conversation show the customer's message too.

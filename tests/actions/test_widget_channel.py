@@ -66,3 +66,4 @@ def test_metadata_keeps_only_the_button_title_and_a_locale():
 def test_a_socket_may_send_a_burst_then_one_message_a_second():
     bucket = TokenBucket(burst=3, per_second=1.0)
     assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    assert 0 < bucket.wait() <= 1.0

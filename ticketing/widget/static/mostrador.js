@@ -34,7 +34,7 @@
       unavailable: "El chat no está disponible en este momento. Inténtalo de nuevo en unos minutos.",
       pending: "Se enviará al volver la conexión",
       tooLong: "Tu mensaje es demasiado largo: máximo 5.000 caracteres.",
-      rateLimited: "Vas muy rápido. Espera un momento y vuelve a enviar tu mensaje.",
+      rateLimited: "Vas muy rápido: tu mensaje se enviará en un momento.",
       readMore: "Leer el artículo",
       csatGroup: "Califica la atención del 1 (mala) al 5 (excelente)",
       csatComment: "Comentario (opcional)",
@@ -59,7 +59,7 @@
       unavailable: "The chat isn't available right now. Please try again in a few minutes.",
       pending: "Will be sent when the connection is back",
       tooLong: "Your message is too long: 5,000 characters at most.",
-      rateLimited: "You're going fast. Wait a moment and send your message again.",
+      rateLimited: "You're going fast: your message will be sent in a moment.",
       readMore: "Read the article",
       csatGroup: "Rate the help you got from 1 (bad) to 5 (excellent)",
       csatComment: "Comment (optional)",
@@ -449,11 +449,21 @@
       else storage.set(SEEN_KEY, String(Date.now() / 1000));
     });
     socket.on("user_echo", (message) => render({ ...message, from: "customer" }));
-    socket.on("bot_done", () => showTyping(false));
-    socket.on("widget_error", (error) => {
+    socket.on("bot_done", () => {
       showTyping(false);
+      if (notice.textContent === t.rateLimited) showNotice("");
+    });
+    socket.on("widget_error", (error) => {
       const code = error && error.code;
-      showNotice(code === "too_long" ? t.tooLong : code === "rate_limited" ? t.rateLimited : t.unavailable);
+      if (code === "rate_limited" && typeof error.message === "string") {
+        // Too fast for the bot: the same message again once the socket may send (nothing is lost).
+        const retry = { message: error.message, metadata: error.metadata || { locale: lang } };
+        setTimeout(() => (ready ? emit(retry) : outbox.push(retry)), Math.min(10, Number(error.retry_after) || 1) * 1000 + 50);
+        showNotice(t.rateLimited);
+        return;
+      }
+      showTyping(false);
+      showNotice(code === "too_long" ? t.tooLong : t.unavailable);
     });
     const offline = () => {
       ready = false;
