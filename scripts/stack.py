@@ -94,7 +94,10 @@ class Stack:
         base.setdefault("WHATSAPP_INBOX_DB", str(var_dir / "whatsapp-inbox.db"))
         # The chat widget: browsers reach Rasa's socket.io here, from pages of the backend's origin.
         base.setdefault("TICKETING_WIDGET_SOCKET_URL", f"http://localhost:{ports.rasa}")
-        base.setdefault("BOT_WIDGET_ORIGINS", base["TICKETING_PUBLIC_URL"])
+        # The same site by name and by address (a browser sends whichever the address bar shows).
+        public = base["TICKETING_PUBLIC_URL"].rstrip("/")
+        twins = {public, public.replace("://localhost", "://127.0.0.1"), public.replace("://127.0.0.1", "://localhost")}
+        base.setdefault("BOT_WIDGET_ORIGINS", ",".join(sorted(twins)))
         self.env = base
         root_path = str(ROOT)
         token = base.get("BOT_API_TOKEN", "")

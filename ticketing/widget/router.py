@@ -4,8 +4,6 @@ The widget is one `<script>` tag on any site (README). Its own JavaScript and CS
 (no build step); socket.io's client is the pinned npm package, served from node_modules (`make` runs `npm ci`).
 """
 
-import time
-from collections import deque
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -14,7 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from ticketing.deps import BusinessDep, NowDep
-from ticketing.errors import DomainError, NotFound
+from ticketing.errors import NotFound
+from ticketing.limits import rate_limited
+from ticketing.security import allow_connect
 from ticketing.settings import REPO_ROOT
 from ticketing.widget import service
 
@@ -66,54 +66,15 @@ DEMO_WORDS = {
 }
 
 
-class RateLimited(DomainError):
-    status_code = 429
-    code = "rate_limited"
-
-
-class _Window:
-    """At most `limit` requests per client address in any `seconds`-long window (one process)."""
-
-    def __init__(self, limit: int, seconds: float):
-        self.limit, self.seconds, self.hits = limit, seconds, {}
-
-    def check(self, request: Request) -> None:
-        key = request.client.host if request.client else "?"
-        now = time.monotonic()
-        hits = self.hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.seconds:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            raise RateLimited("too many requests from this address; try again in a minute")
-        hits.append(now)
-        if len(self.hits) > 10_000:
-            self.hits = {k: v for k, v in self.hits.items() if v and v[-1] > now - self.seconds}
-
-
-# A page load asks for the settings once (and a reload again); a few hundred a minute is a scraper, not a customer.
-_config_limit = _Window(limit=120, seconds=60)
-_page_limit = _Window(limit=120, seconds=60)
-
-
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def socket_sources(socket_url: str) -> str:
+def socket_sources(socket_url: str) -> tuple[str, str]:
     """The socket.io server in a CSP `connect-src`: its http(s) origin and the same host over ws(s)."""
     origin = _origin(socket_url)
-    ws = origin.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    return f"{origin} {ws}"
-
-
-def page_csp(socket_url: str) -> str:
-    """The demo page's policy: everything from this backend, no inline script or style, sockets to Rasa only."""
-    return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"connect-src 'self' {socket_sources(socket_url)}; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
+    return origin, origin.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
 
 
 @router.get("/demo", include_in_schema=False)
@@ -121,24 +82,25 @@ def demo_home():
     return RedirectResponse("/demo/es")
 
 
-@router.get("/demo/{language}", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/demo/{language}",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    dependencies=[rate_limited("demo-page", per_minute=120)],
+)
 def demo_store(request: Request, language: Literal["es", "en"]):
     """Cóndor Store's home page with the chat widget embedded exactly as README tells any site to do."""
-    _page_limit.check(request)
-    settings = request.app.state.settings
-    response = request.app.state.templates.TemplateResponse(
+    # The page's policy (ticketing.security): everything from this backend, no inline script; sockets to Rasa too.
+    allow_connect(request, *socket_sources(request.app.state.settings.widget_socket_url))
+    return request.app.state.templates.TemplateResponse(
         request, "demo_store.html", {"lang": language, "w": DEMO_WORDS[language]}
     )
-    response.headers["Content-Security-Policy"] = page_csp(settings.widget_socket_url)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
 
 
-@router.get("/widget/v1/config")
+# A page load asks for the settings once (a reload again); hundreds a minute from one address is not a customer.
+@router.get("/widget/v1/config", dependencies=[rate_limited("widget-config", per_minute=120)])
 def widget_config(request: Request, business: BusinessDep, now: NowDep):
     """Where the widget's socket connects, and whether people are in now (and if not, when they are back)."""
-    _config_limit.check(request)
     calendar = service.customer_service_calendar(
         business.calendars, [team.calendar for team in business.config.teams.values()]
     )
