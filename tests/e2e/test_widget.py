@@ -219,7 +219,7 @@ def test_a_socket_from_a_foreign_origin_is_refused(stack):
     assert ours.status_code == 200
 
 
-def test_an_article_with_html_in_its_title_and_answer_is_shown_as_text(page, ticketing_url, kb_dir):
+def test_an_article_with_html_in_its_title_and_answer_is_shown_as_text(page, ticketing_url, kb_dir, customer):
     (kb_dir / "en" / "xss-drone-repair.md").write_text(
         "---\nid: xss-drone-repair\ntitle: \"Drone repair <img src=x onerror=window.__xss='title'>\"\n"
         "language: en\ncategory: technical_support\n"
@@ -229,14 +229,14 @@ def test_an_article_with_html_in_its_title_and_answer_is_shown_as_text(page, tic
         "[within](javascript:window.__xss='md') ten days.\n",
         encoding="utf-8",
     )
-    widget = Widget(page, "en").visit(ticketing_url).open()
-    deadline = time.monotonic() + 10
-    while True:
-        widget.say("do you repair drones?")
-        if widget.log.get_by_role("link", name=re.compile("Drone repair")).count():
-            break
-        assert time.monotonic() < deadline, "the new article was not used within 10 seconds"
+    # The action server picks the article up within seconds (tests/e2e/test_knowledge_base.py times that).
+    deadline = time.monotonic() + 30
+    while not any(r.get("custom", {}).get("kb_article") for r in customer.say("do you repair drones?")):
+        assert time.monotonic() < deadline, "the new article was not used within 30 seconds"
         time.sleep(0.5)
+    widget = Widget(page, "en").visit(ticketing_url).open()
+    widget.say("do you repair drones?")
+    expect(widget.log.get_by_role("link", name=re.compile("Drone repair"))).to_be_visible()
     expect(widget.log).to_contain_text("<script>window.__xss='body'</script>")
     assert page.evaluate("window.__xss") is None
     assert page.locator("[data-mostrador-widget] .mw-log img, [data-mostrador-widget] .mw-log script").count() == 0
