@@ -167,7 +167,7 @@ def _wait_delivered(api, ticket_id: int, body: str) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         messages = api.get(f"/api/v1/tickets/{ticket_id}").json()["messages"]
-        if any(m["body"] == body and m.get("delivery_status", "delivered") == "delivered" for m in messages):
+        if any(m["body"] == body and (m.get("delivery") or {}).get("status") == "delivered" for m in messages):
             return
         time.sleep(0.2)
     raise AssertionError(f"{body!r} was not delivered")

@@ -37,20 +37,15 @@ class SecondSite:
             "TICKETING_WIDGET_SOCKET_URL": f"http://localhost:{rasa}",
             "BOT_WIDGET_ORIGINS": f"{stack.env['TICKETING_PUBLIC_URL']},{self.url}",
         }
+        # Its own backend and Rasa server; the session stack's action server.
         self.processes = Stack(env, Ports(ticketing=ticketing, actions=stack.ports.actions, rasa=rasa), var)
-        self.backend = next(s for s in self.processes.services if s.name == "ticketing")
-        self.rasa = next(s for s in self.processes.services if s.name == "rasa")
-        self.processes.services = [self.backend]
-        self.processes.start()
-        self.processes.wait_healthy(timeout=120)
+        self.processes.start_service("ticketing")
+        self.processes.wait_service_healthy("ticketing", timeout=120)
 
     def start_rasa(self) -> None:
-        if self.rasa in self.processes.services:
-            return
-        self.processes.services = [self.rasa]
-        self.processes.start()
-        self.processes.services = [self.backend, self.rasa]
-        self.processes.wait_healthy(timeout=240)
+        if self.processes.service("rasa").process is None:
+            self.processes.start_service("rasa")
+        self.processes.wait_service_healthy("rasa", timeout=240)
 
     def stop(self) -> None:
         self.processes.stop()
@@ -124,8 +119,7 @@ def test_a_push_through_either_rasa_server_reaches_the_widget_on_the_other(brows
     expect(first.log).to_contain_text("Te escribe Laura desde el otro servidor", timeout=15_000)
 
     # The backend is down (the page is loaded): the bot keeps answering questions.
-    second_site.backend.process.terminate()
-    second_site.backend.process.wait(timeout=15)
+    second_site.processes.stop_service("ticketing")
     second.say("cancelar")  # back from the handoff to the bot
     second.say("cuánto demora el envío a regiones?")
     expect(second.log.get_by_role("link", name=re.compile("Plazos de entrega"))).to_be_visible()
