@@ -193,3 +193,15 @@ def test_the_questions_a_declining_customer_asked_the_bot_are_not_kept(client):
     groups = client.get("/api/v1/kb/gaps", headers=ana).json()["items"]
     assert _personal(str(groups)) == set()
     assert "autos" in str(groups)  # another conversation's question stays
+
+
+def test_a_status_lookup_by_email_is_counted_without_keeping_the_email(client):
+    import hashlib
+
+    ticket = _ticket(client)
+    body = {"number": ticket["number"], "conversation_id": "conv-someone", "email": EMAIL}
+    assert client.post("/api/v1/ticket-lookup", json=body, headers=AUTH).status_code == 200
+    counters = client.app.state.limits.counters  # in Redis when shared: the key is what would be stored there
+    hashed = hashlib.sha256(EMAIL.lower().encode()).hexdigest()[:32]
+    assert counters.peek(f"lookup-email:{hashed}")[0] == 1
+    assert counters.peek(f"lookup-email:{EMAIL.lower()}")[0] == 0

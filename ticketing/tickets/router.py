@@ -1,5 +1,6 @@
 """HTTP routes of the ticket API: parse, call the service, serialise."""
 
+import hashlib
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
@@ -230,7 +231,9 @@ def lookup_ticket_for_customer(
     if email:
         # Someone who knows a customer's email could try number after number: past a few lookups an hour the email
         # proves nothing more (the conversation that opened the ticket still does). Counted whatever the outcome.
-        count, _ = request.app.state.limits.counters.incr(f"lookup-email:{email.lower()}", LOOKUP_EMAIL_WINDOW)
+        # Keyed by a hash: the counters may live in Redis, and an email is personal data.
+        key = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+        count, _ = request.app.state.limits.counters.incr(f"lookup-email:{key}", LOOKUP_EMAIL_WINDOW)
         email = email if count <= LOOKUPS_PER_EMAIL else None
     ticket = service.find_for_customer(
         session, number=lookup_in.number, conversation_id=lookup_in.conversation_id, email=email
