@@ -18,6 +18,7 @@ from urllib.parse import quote
 import requests
 
 from actions.ticketing_client import TicketInfo, TicketingRejected, TicketingUnavailable
+from mostrador.pushed_intents import TICKET_CREATED
 
 log = logging.getLogger(__name__)
 MAX_DELAY_SECONDS = 60.0
@@ -158,7 +159,7 @@ def announce_through_rasa(bot_url: str, token: str | None, timeout: float = 10) 
             response = requests.post(
                 url,
                 params={"output_channel": "latest", **({"token": token} if token else {})},
-                json={"name": "ticket_created", "entities": entities},
+                json={"name": TICKET_CREATED, "entities": entities},
                 timeout=timeout,
             )
         except requests.RequestException as exc:

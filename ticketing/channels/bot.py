@@ -1,8 +1,9 @@
 """Deliver outbox messages to the customer's conversation through the Rasa server.
 
-An agent reply becomes the intent `agent_reply` (the text as an entity) and a resolution `ticket_resolved`
-(a new kind of message needs its intent and action in the bot, and a line in INTENTS); each is triggered on the conversation with `output_channel=latest`, so Rasa says it on the
-channel the customer last wrote on. Any Rasa replica can do it: the tracker lives in the shared store.
+An agent reply becomes the intent `agent_reply` (the text as an entity) and a resolution `ticket_resolved` (a new
+kind of message needs its intent and action in the bot, a line in INTENTS, and its name in mostrador/pushed_intents.py
+so that customers cannot type it); each is triggered on the conversation with `output_channel=latest`, so Rasa says
+it on the channel the customer last wrote on. Any Rasa replica can do it: the tracker lives in the shared store.
 
 Rasa's trigger is not idempotent, so the outbox row's id travels as the entity `outbound_id`; the bot's action
 says a message only if the conversation does not hold one with that id yet, and tags what it says with it. A
@@ -17,11 +18,13 @@ from urllib.parse import quote
 
 import httpx
 
+from mostrador.pushed_intents import AGENT_REPLY, TICKET_RESOLVED
 from ticketing.channels import whatsapp
 from ticketing.channels.outbox import Outbound, Outcome
 
 log = logging.getLogger(__name__)
-INTENTS = {"agent_reply": "agent_reply", "ticket_resolved": "ticket_resolved"}
+# outbox kind -> the pushed intent that says it
+INTENTS = {"agent_reply": AGENT_REPLY, "ticket_resolved": TICKET_RESOLVED}
 
 
 def trigger_entities(outbound: Outbound) -> dict[str, str]:
