@@ -36,6 +36,8 @@ WITHHELD = "[withheld]"
 OWN_ENTITIES = frozenset({"language"})
 # Metadata a channel attaches to a message that is not about the person (the rest may be: a phone, a name).
 SAFE_METADATA = frozenset({"model_id", "assistant_id"})
+# Ids a channel gives its messages: not the person's, and too common in other events to replace.
+CHANNEL_IDS = frozenset({"wamid", "timestamp", "message_id"})
 SKIPPED = "-"  # what a skipped optional slot holds (actions/validators.py)
 
 
@@ -46,6 +48,7 @@ def personal_values(events: Iterable[dict[str, Any]]) -> list[str]:
         kind = e.get("event")
         if kind == "user":
             found.add(e.get("text") or "")
+            found.update(_strings(e.get("metadata"), skip=SAFE_METADATA | CHANNEL_IDS))  # a profile name, a number
             for entity in (e.get("parse_data") or {}).get("entities") or []:
                 if entity.get("entity") not in OWN_ENTITIES:
                     found.add(str(entity.get("value") or ""))
@@ -53,6 +56,17 @@ def personal_values(events: Iterable[dict[str, Any]]) -> list[str]:
             found.add(e["value"])
     # Longest first, so a whole text is replaced before a word inside it; short ones ("no", "-") say nothing.
     return sorted((v for v in found if len(v.strip()) >= 3 and v != WITHHELD), key=len, reverse=True)
+
+
+def _strings(value: Any, skip: frozenset[str]) -> list[str]:
+    """Every string inside a channel's metadata, but the keys in `skip`."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() if k not in skip for s in _strings(v, skip)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v, skip)]
+    return []
 
 
 def _replace(value: Any, personal: list[str]) -> Any:

@@ -44,7 +44,13 @@ def _turns(consent: bool) -> list[list]:
             SlotSet("customer_email", EMAIL),
             BotUttered(f"Anoté {EMAIL}, gracias {NAME}."),
         ],
-        [_user(f"mi teléfono es {PHONE}", "inform", metadata={"wa_phone": PHONE}), SlotSet("customer_phone", PHONE)],
+        [
+            _user(
+                f"mi teléfono es {PHONE}", "inform", metadata={"whatsapp": {"wa_id": PHONE, "profile_name": "Wilfi Q"}}
+            ),
+            SlotSet("customer_phone", PHONE),
+            BotUttered("¿Te llamamos Wilfi Q?", data={"buttons": [{"title": "Wilfi Q", "payload": "/affirm"}]}),
+        ],
         [_user(ORDER, "inform"), SlotSet("order_number", ORDER)],
         [_user(PROBLEM, "inform"), SlotSet("issue_description", PROBLEM)],
         [
@@ -74,7 +80,7 @@ def _rows(store: PrivateSQLTrackerStore, sender: str) -> list[str]:
 
 def _personal_in(rows: list[str]) -> set[str]:
     text = "\n".join(rows) + "\n".join(json.dumps(json.loads(row), ensure_ascii=False) for row in rows)
-    return {value for value in (NAME, "Wilfreda", EMAIL, PHONE, ORDER, PROBLEM) if value in text}
+    return {value for value in (NAME, "Wilfreda", EMAIL, PHONE, ORDER, PROBLEM, "Wilfi Q") if value in text}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -115,7 +121,7 @@ def test_declining_consent_leaves_nothing_the_customer_typed_in_the_stored_rows(
         {"name": e.get("name"), "value": e.get("value")} for e in events
     ]
     assert any(e["event"] == "slot" and e["value"] == "T-000042" for e in events)
-    assert all("wa_phone" not in (e.get("metadata") or {}) for e in events)
+    assert all("whatsapp" not in (e.get("metadata") or {}) for e in events)
     # Rasa reads it back, and the next turn appends after it (the count of rows is unchanged by the rewrite).
     tracker = asyncio.run(store.retrieve("declines"))
     assert len(tracker.events) == len(rows)
@@ -124,13 +130,13 @@ def test_declining_consent_leaves_nothing_the_customer_typed_in_the_stored_rows(
 
 def test_a_customer_who_consents_keeps_the_conversation_as_typed(store):
     _converse(store, "consents", consent=True)
-    assert _personal_in(_rows(store, "consents")) == {NAME, "Wilfreda", EMAIL, PHONE, ORDER, PROBLEM}
+    assert _personal_in(_rows(store, "consents")) == {NAME, "Wilfreda", EMAIL, PHONE, ORDER, PROBLEM, "Wilfi Q"}
 
 
 def test_declining_in_one_conversation_leaves_another_alone(store):
     _converse(store, "consents", consent=True)
     _converse(store, "declines", consent=False)
-    assert _personal_in(_rows(store, "consents")) == {NAME, "Wilfreda", EMAIL, PHONE, ORDER, PROBLEM}
+    assert _personal_in(_rows(store, "consents")) == {NAME, "Wilfreda", EMAIL, PHONE, ORDER, PROBLEM, "Wilfi Q"}
 
 
 def test_erasing_deletes_every_row_of_the_conversation_and_only_it(store):
