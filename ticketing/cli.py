@@ -21,21 +21,41 @@ def run_server(host: str, port: int, workers: int) -> None:
     _run_workers(config, workers)
 
 
+# A worker that keeps crashing is started again after 0.5 s, then 1, 2, 4… up to a minute; one that ran for a
+# minute before dying counts as healthy again (its next restart waits 0.5 s).
+FIRST_RESTART_DELAY = 0.5
+MAX_RESTART_DELAY = 60.0
+HEALTHY_AFTER = 60.0
+
+
+def restart_delay(crashes_in_a_row: int) -> float:
+    """Seconds to wait before starting a worker again after its `crashes_in_a_row`-th quick crash (1 = the first)."""
+    return min(MAX_RESTART_DELAY, FIRST_RESTART_DELAY * 2 ** max(0, crashes_in_a_row - 1))
+
+
+def _serve_on(config, sock) -> None:
+    """A worker process: one uvicorn server accepting on its own socket."""
+    import uvicorn
+
+    config.configure_logging()
+    uvicorn.Server(config).run(sockets=[sock])
+
+
 def _run_workers(config, workers: int) -> None:
     """Run `workers` server processes, each accepting on its own listening socket (SO_REUSEPORT).
 
     With one socket shared by all workers, whichever worker wakes first accepts every connection waiting: sixteen
     kept-alive connections opened at once were split 13/3, 14/2 or 16/0 between two workers, and one worker did
     the work of both. With a socket each, the kernel spreads new connections between them. A worker that dies is
-    started again on its socket; Ctrl-C or SIGTERM stops them all.
+    started again on its socket, after a growing pause if it keeps dying (`restart_delay`); Ctrl-C or SIGTERM stops
+    them all. Workers are plain `multiprocessing` processes (spawned, the socket passed to each): no private API.
     """
+    import multiprocessing
     import signal
     import socket
     import time
 
-    import uvicorn
-    from uvicorn._subprocess import get_subprocess
-
+    spawn = multiprocessing.get_context("spawn")
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:  # SO_REUSEPORT would share the port with another server of ours already on it: refuse instead
         probe.bind((config.host, config.port))
@@ -57,22 +77,36 @@ def _run_workers(config, workers: int) -> None:
         sockets.append(sock)
 
     def start(sock):
-        process = get_subprocess(config, target=uvicorn.Server(config).run, sockets=[sock])
+        process = spawn.Process(target=_serve_on, args=(config, sock), name="ticketing-worker")
         process.start()
         return process
 
     processes = [start(sock) for sock in sockets]
+    started = [time.monotonic()] * workers
+    crashes = [0] * workers  # quick crashes in a row, per worker
+    restart_at: list[float | None] = [None] * workers
     stopping = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.append(True))
     while not stopping:
-        time.sleep(0.5)
+        time.sleep(0.1)
+        now = time.monotonic()
         for i, process in enumerate(processes):
-            if not process.is_alive() and not stopping:
-                print(f"worker {process.pid} exited ({process.exitcode}); starting it again", file=sys.stderr)
-                processes[i] = start(sockets[i])
+            if stopping:
+                break
+            if restart_at[i] is None and not process.is_alive():
+                crashes[i] = 1 if now - started[i] >= HEALTHY_AFTER else crashes[i] + 1
+                delay = restart_delay(crashes[i])
+                print(
+                    f"worker {process.pid} exited ({process.exitcode}); starting it again in {delay:g} s",
+                    file=sys.stderr,
+                )
+                restart_at[i] = now + delay
+            elif restart_at[i] is not None and now >= restart_at[i]:
+                processes[i], started[i], restart_at[i] = start(sockets[i]), now, None
     for process in processes:
-        process.terminate()
+        if process.is_alive():
+            process.terminate()
     for process in processes:
         process.join(timeout=15)
 

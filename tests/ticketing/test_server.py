@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from scripts.stack import free_port
+from ticketing.cli import restart_delay
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,6 +105,14 @@ def test_two_workers_share_the_connections_and_stop_together(env):
             assert client.get("/health").status_code == 200
         held = [established(w, port) for w in workers]
         assert sum(held) == 16 and min(held) >= 1, held
+        # A worker that dies is started again on its socket, and the server keeps answering meanwhile.
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while not (len(new := workers_of(server.pid)) == 2 and workers[0] not in new and all(map(alive, new))):
+            assert time.monotonic() < deadline, "the dead worker was not started again"
+            time.sleep(0.2)
+        wait_healthy(url, server)
+        workers = new
     finally:
         for client in clients:
             client.close()
@@ -120,3 +129,8 @@ def test_a_taken_port_is_refused_with_a_clear_message(env):
         _, err = server.communicate(timeout=60)
     assert server.returncode == 3
     assert "cannot listen on 127.0.0.1" in err
+
+
+def test_a_worker_that_keeps_crashing_waits_longer_each_time_up_to_a_minute():
+    assert [restart_delay(n) for n in (1, 2, 3, 4)] == [0.5, 1, 2, 4]
+    assert restart_delay(20) == 60

@@ -1,7 +1,9 @@
 """The help center (public pages of the published articles, with search) and the KB-gaps API."""
 
+from datetime import date
 from typing import Annotated, Literal
 
+from babel.dates import format_date
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from markdown_it import MarkdownIt
@@ -97,6 +99,14 @@ def help_styles():
     return FileResponse(HELP_CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
+def _long_date(iso: str | None, language: str) -> str | None:
+    """An ISO date as the reader writes it: "20 de noviembre de 2026", "November 20, 2026" (Babel)."""
+    try:
+        return format_date(date.fromisoformat(iso), format="long", locale=language) if iso else None
+    except ValueError:
+        return iso  # not a plain date: shown as the editor wrote it
+
+
 @router.get("/help/{language}/{article_id}", response_class=HTMLResponse, include_in_schema=False)
 def help_article(request: Request, language: Literal["es", "en"], article_id: str):
     kb = request.app.state.kb
@@ -111,6 +121,7 @@ def help_article(request: Request, language: Literal["es", "en"], article_id: st
         language,
         article=article,
         body_html=_markdown.render(article.body),
+        updated=_long_date(article.updated, language),
         related=related,
         other=other,
     )
