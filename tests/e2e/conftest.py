@@ -1,7 +1,8 @@
 """Start the three real processes (ticketing, actions, Rasa) on free ports and talk to them over HTTP.
 
 With TEST_POSTGRES_URL the backend runs on a fresh PostgreSQL database, and with TEST_REDIS_URL Rasa
-uses the Redis lock store, as in the compose deployment; otherwise SQLite and in-memory locks.
+uses the Redis lock store, as in the compose deployment; otherwise SQLite and in-memory locks, and the tests about
+Redis (marked `requires_redis`) skip and say why.
 """
 
 import json
@@ -172,6 +173,12 @@ def stack(tmp_path_factory):
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
             admin.dispose()
+
+
+requires_redis = pytest.mark.skipif(
+    not os.environ.get("TEST_REDIS_URL"),
+    reason="TEST_REDIS_URL is not set: the stack runs on in-memory locks (CI sets it; locally redis://127.0.0.1:6379/0)",
+)
 
 
 @pytest.fixture(scope="session")

@@ -10,29 +10,54 @@ def kb_payloads(replies):
     return [r["custom"]["kb_article"] for r in replies if "custom" in r and "kb_article" in r["custom"]]
 
 
-def test_a_new_article_answers_its_question_within_five_seconds(customer, kb_dir):
-    question = "hacen envíos a la base antártica"
-    assert kb_payloads(customer.say(question)) == []
-    (kb_dir / "es" / "antarctica-shipping.md").write_text(
-        "---\nid: antarctica-shipping\ntitle: Envíos a la Antártica\nlanguage: es\ncategory: orders_shipping\n"
-        "questions: [hacen envíos a la antártica, despachan a la base antártica, llegan pedidos a la antártica,\n"
-        "  mandan cosas a la antartica, envían a villa las estrellas, se puede despachar a la antártica chilena]\n"
-        "---\nSí: despachamos a la Antártica chilena una vez al mes, en el vuelo de abastecimiento de la base.\n",
-        encoding="utf-8",
-    )
+ANTARCTICA = (
+    "---\nid: antarctica-shipping\ntitle: Envíos a la Antártica\nlanguage: es\ncategory: orders_shipping\n"
+    "questions: [hacen envíos a la antártica, despachan a la base antártica, llegan pedidos a la antártica,\n"
+    "  mandan cosas a la antartica, envían a villa las estrellas, se puede despachar a la antártica chilena]\n"
+    "---\nSí: despachamos a la Antártica chilena una vez al mes, en el vuelo de abastecimiento de la base.\n"
+)
+
+EASTER_ISLAND = (
+    "---\nid: easter-island-shipping\ntitle: Envíos a Isla de Pascua\nlanguage: es\ncategory: orders_shipping\n"
+    "questions: [hacen envíos a isla de pascua, despachan a isla de pascua, llegan pedidos a rapa nui,\n"
+    "  mandan cosas a hanga roa, envían a la isla de pascua, se puede despachar a rapa nui]\n"
+    "---\nSí: despachamos a Isla de Pascua por avión, en 7 a 10 días hábiles.\n"
+)
+
+
+def wait_for_article(customer, question: str, article_id: str, seconds: float = 5) -> None:
     written = time.monotonic()
     while True:
         payloads = kb_payloads(customer.say(question))
-        if payloads and payloads[0]["id"] == "antarctica-shipping":
-            break
-        assert time.monotonic() - written < 5, "the new article was not used within 5 seconds"
+        if payloads and payloads[0]["id"] == article_id:
+            return
+        assert time.monotonic() - written < seconds, f"{article_id} was not used within {seconds} seconds"
         time.sleep(0.2)
 
 
+def test_a_new_article_answers_its_question_within_five_seconds(customer, kb_dir):
+    question = "hacen envíos a la base antártica"
+    assert kb_payloads(customer.say(question)) == []
+    article = kb_dir / "es" / "antarctica-shipping.md"
+    try:
+        article.write_text(ANTARCTICA, encoding="utf-8")
+        wait_for_article(customer, question, "antarctica-shipping")
+    finally:
+        article.unlink(missing_ok=True)  # the KB folder is the whole session's
+
+
 def test_a_broken_article_is_skipped_and_the_others_keep_answering(customer, kb_dir):
-    (kb_dir / "es" / "roto.md").write_text("---\nid: [roto\n---\n", encoding="utf-8")
-    time.sleep(1)
-    assert [p["id"] for p in kb_payloads(customer.say("olvidé mi contraseña"))] == ["reset-password"]
+    broken, article = kb_dir / "es" / "roto.md", kb_dir / "es" / "easter-island-shipping.md"
+    try:
+        # One change to the folder: a broken file and a new article. The new article answering proves the folder
+        # was read again with the broken file in it; the others answer as before.
+        broken.write_text("---\nid: [roto\n---\n", encoding="utf-8")
+        article.write_text(EASTER_ISLAND, encoding="utf-8")
+        wait_for_article(customer, "despachan a isla de pascua", "easter-island-shipping")
+        assert [p["id"] for p in kb_payloads(customer.say("olvidé mi contraseña"))] == ["reset-password"]
+    finally:
+        broken.unlink(missing_ok=True)
+        article.unlink(missing_ok=True)
 
 
 def test_no_it_did_not_help_opens_the_ticket_form_with_the_question_carried_over(rasa_url, api):

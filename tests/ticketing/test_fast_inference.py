@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from ticketing.business.runtime import LABELLED_TICKETS
 
@@ -27,7 +28,16 @@ def test_each_ticket_gets_the_probabilities_scikit_learn_would_give(business, he
     classifier = business.classifier
     model = classifier._category_model if head == "category" else classifier._subcategory_model
     texts = _texts()
-    reference = model.predict_proba(classifier._vectorise(texts))
+    # scikit-learn's own linear model with the head's fitted weights: its decision function and its softmax
+    # (LogisticRegression.predict_proba, multinomial), on scikit-learn's vectorisers' output; not our arithmetic.
+    reference_model = LogisticRegression()
+    reference_model.coef_, reference_model.intercept_, reference_model.classes_ = (
+        model.coef_,
+        model.intercept_,
+        model.classes_,
+    )
+    reference = reference_model.predict_proba(classifier._vectorise(texts))
+    assert reference.shape == (len(texts), len(model.classes_)) and len(model.classes_) > 2
     index = 0 if head == "category" else 1
     fast = np.array([classifier._fast_heads().probabilities(t)[index] for t in texts])
     np.testing.assert_allclose(fast, reference, rtol=0, atol=1e-9)
