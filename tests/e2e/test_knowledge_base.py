@@ -53,7 +53,8 @@ def test_a_broken_article_is_skipped_and_the_others_keep_answering(customer, kb_
         # was read again with the broken file in it; the others answer as before.
         broken.write_text("---\nid: [roto\n---\n", encoding="utf-8")
         article.write_text(EASTER_ISLAND, encoding="utf-8")
-        wait_for_article(customer, "despachan a isla de pascua", "easter-island-shipping")
+        # What this test is about is what the reload keeps answering, not how fast (the test above is about that).
+        wait_for_article(customer, "despachan a isla de pascua", "easter-island-shipping", seconds=60)
         assert [p["id"] for p in kb_payloads(customer.say("olvidé mi contraseña"))] == ["reset-password"]
     finally:
         broken.unlink(missing_ok=True)
