@@ -72,3 +72,19 @@ def test_a_tickets_plan_reads_the_window_from_its_messages_and_fills_the_templat
     assert plan.template["parameters"] == ["Camila", "T-000042", "Listo"]  # an agent's message does not reopen it
     web = SimpleNamespace(**{**vars(ticket), "channel": "web"})
     assert plan_for_ticket(web, "agent_reply", NOON, {}, message="Listo").send
+
+
+def test_the_template_travels_to_the_bot_as_an_entity_and_a_refusal_comes_back_with_metas_reason():
+    import json
+
+    from ticketing.channels.bot import trigger_entities
+    from ticketing.channels.outbox import Outbound
+
+    template = {"name": "condor_ticket_update", "language": "es", "parameters": ["Ana", "T-000042", "Listo"]}
+    outbound = Outbound(
+        7, "bot", "56912345678", "agent_reply", {"text": "Listo", "whatsapp_template": template}, 1, NOON
+    )
+    entities = trigger_entities(outbound)
+    assert entities["agent_message"] == "Listo" and json.loads(entities["whatsapp_template"]) == template
+    rasa_500 = '{"message": "An unexpected error occurred. Error: whatsapp 190 (permanent): Session has expired"}'
+    assert send_failure(rasa_500) == (True, "WhatsApp error 190: Session has expired")
