@@ -14,8 +14,9 @@ What it changes from Rasa's own `socketio` channel (rasa/core/channels/socketio.
   `BOT_WIDGET_REDIS_URL` set the socket.io server uses python-socketio's Redis client manager, so an emit on one
   server reaches the socket held by another (Redis already runs in the deployment as Rasa's lock store: no new
   moving part, and no routing table of who holds which socket). Without it, an in-memory manager (one server).
-- Origins. Only the origins in `BOT_WIDGET_ORIGINS` (comma-separated) may open a socket; unset, only the Rasa
-  server's own origin (Rasa's channel turns the check off).
+- Origins. Only the origins in `BOT_WIDGET_ORIGINS` (comma-separated) may open a socket; unset, the backend's
+  site (`TICKETING_PUBLIC_URL`, as `localhost` and as `127.0.0.1`) or else only the Rasa server's own origin (Rasa's
+  channel turns the check off).
 - One message per bot message, text with its buttons and the KB article's link together (Rasa's channel splits
   them, and its custom-JSON path fails on the `kb_article` payload), and `bot_done` when the bot has finished
   answering, so the widget knows when to stop showing "typing".
@@ -156,6 +157,15 @@ class SocketBlueprint(Blueprint):
         super().register(app, options)
 
 
+def _site(environ: dict[str, str]) -> str | None:
+    """Without BOT_WIDGET_ORIGINS: the backend's own site (its demo store), by name and by address."""
+    public = (environ.get("TICKETING_PUBLIC_URL") or "").rstrip("/")
+    if not public:
+        return None
+    twins = {public, public.replace("://localhost", "://127.0.0.1"), public.replace("://127.0.0.1", "://localhost")}
+    return ",".join(sorted(twins))
+
+
 def _origins(value: str | None) -> list[str] | str | None:
     origins = [o.strip().rstrip("/") for o in (value or "").split(",") if o.strip()]
     if origins == ["*"]:
@@ -174,7 +184,7 @@ class WidgetInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         return cls(
-            origins=credentials.get("origins") or os.environ.get("BOT_WIDGET_ORIGINS"),
+            origins=credentials.get("origins") or os.environ.get("BOT_WIDGET_ORIGINS") or _site(os.environ),
             redis_url=credentials.get("redis_url") or os.environ.get("BOT_WIDGET_REDIS_URL"),
             redis_channel=credentials.get("redis_channel") or os.environ.get("BOT_WIDGET_REDIS_CHANNEL"),
             socketio_path=credentials.get("socketio_path", "/socket.io"),

@@ -3,6 +3,8 @@
 from channels.widget import (
     TokenBucket,
     _metadata,
+    _origins,
+    _site,
     conversation_id,
     history,
     new_session_key,
@@ -67,3 +69,15 @@ def test_a_socket_may_send_a_burst_then_one_message_a_second():
     bucket = TokenBucket(burst=3, per_second=1.0)
     assert [bucket.take() for _ in range(4)] == [True, True, True, False]
     assert 0 < bucket.wait() <= 1.0
+
+
+def test_without_configured_origins_only_the_backends_own_site_may_open_a_socket():
+    assert _origins(_site({"TICKETING_PUBLIC_URL": "http://localhost:8000/"})) == [
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+    ]
+    assert _origins(_site({})) is None  # python-engineio: the Rasa server's own origin only
+    assert _origins("https://shop.example, https://www.shop.example") == [
+        "https://shop.example",
+        "https://www.shop.example",
+    ]

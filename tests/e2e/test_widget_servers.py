@@ -48,7 +48,8 @@ class SecondSite:
         self.processes.wait_service_healthy("rasa", timeout=240)
 
     def stop(self) -> None:
-        self.processes.stop()
+        for name in ("rasa", "ticketing"):
+            self.processes.stop_service(name, timeout=5)
 
 
 @pytest.fixture(scope="module")
