@@ -132,8 +132,9 @@ def test_no_opens_the_form_the_ticket_number_shows_and_the_agent_reply_arrives_l
     assert page.locator("[data-mostrador-widget] .mw-log img").count() == 0
 
     page.reload()
-    widget = Widget(page, "es").open()
-    expect(widget.log).to_contain_text(number)
+    widget = Widget(page, "es")
+    expect(widget.log).to_contain_text(number)  # the chat is still open after the reload, with its history
+    widget.open()
     expect(widget.log).to_contain_text(reply)
 
     # The page is closed; the agent writes; the customer comes back later in the same browser.

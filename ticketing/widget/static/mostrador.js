@@ -14,6 +14,7 @@
   const MAX_CHARS = 5000;
   const STORE_KEY = "mostrador.session";
   const SEEN_KEY = "mostrador.seen";
+  const OPEN_KEY = "mostrador.open";
   const WORDS = {
     es: {
       launcher: "Chat de ayuda",
@@ -296,14 +297,21 @@
   // ---- opening and closing -------------------------------------------------------------------------------------
   const isOpen = () => !panel.hidden;
 
-  function open() {
+  // An open chat stays open when the customer reloads or moves to another page of the site (this tab only).
+  const tab = {
+    get() { try { return window.sessionStorage.getItem(OPEN_KEY) === "1"; } catch (_) { return false; } },
+    set(on) { try { on ? window.sessionStorage.setItem(OPEN_KEY, "1") : window.sessionStorage.removeItem(OPEN_KEY); } catch (_) { /* private mode */ } },
+  };
+
+  function open(options = {}) {
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
     frame.classList.add("mw-open");
     markUnread(0);
     storage.set(SEEN_KEY, String(Date.now() / 1000));
+    tab.set(true);
     log.scrollTop = log.scrollHeight;
-    input.focus();
+    if (options.focus !== false) input.focus();
     connect();
   }
 
@@ -311,10 +319,13 @@
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
     frame.classList.remove("mw-open");
+    tab.set(false);
     launcher.focus();
   }
 
-  launcher.addEventListener("click", () => (isOpen() ? close() : open()));
+  // The launcher opens the chat (or, when it is open, takes the customer to the message box); the panel's close
+  // button and Escape close it.
+  launcher.addEventListener("click", () => (isOpen() ? input.focus() : open()));
   closeButton.addEventListener("click", close);
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
@@ -476,8 +487,9 @@
 
   function mount() {
     document.body.append(host);
+    if (tab.get()) open({ focus: false });
     // A returning customer's conversation is connected at once, so a reply that arrives shows on the badge.
-    if (storage.get(STORE_KEY)) connect();
+    else if (storage.get(STORE_KEY)) connect();
   }
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount, { once: true });
