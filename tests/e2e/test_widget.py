@@ -91,7 +91,10 @@ def test_a_question_gets_the_kb_answer_with_its_help_center_link_in_spanish(page
 
 
 def test_the_english_page_speaks_english_and_answers_with_the_english_article(page, ticketing_url):
-    widget = Widget(page, "en").visit(ticketing_url).open()
+    widget = Widget(page, "en").visit(ticketing_url)
+    expect(widget.launcher).to_be_visible()
+    assert axe_violations(page) == []  # the store page with the chat closed
+    widget.open()
     expect(widget.send_button).to_be_visible()
     widget.say("how long does delivery to other regions take?")
     expect(widget.log.get_by_role("link", name=re.compile("Delivery times"))).to_have_attribute(
