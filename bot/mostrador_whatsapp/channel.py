@@ -310,6 +310,20 @@ class WhatsAppOutput(OutputChannel):
         pass  # custom payloads (kb_article) describe what the text already says
 
 
+class UnconfiguredOutput(OutputChannel):
+    """What a push to a WhatsApp conversation meets on a Rasa server without the WhatsApp settings: an error."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        raise SendFailed("whatsapp 0 (temporary): the WhatsApp channel is not configured on this Rasa server")
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
 class WhatsAppInput(InputChannel):
     def __init__(self, settings: WhatsAppSettings):
         self.settings = settings
@@ -330,7 +344,9 @@ class WhatsAppInput(InputChannel):
 
     def get_output_channel(self) -> OutputChannel | None:
         if not self.settings.configured or self.runtime.inbox is None:
-            return None
+            # Never a silent success: without this, Rasa would collect the message, answer 200, and the backend
+            # would count it delivered. Temporary, so another Rasa server (or this one, fixed) can still send it.
+            return UnconfiguredOutput()
         return WhatsAppOutput(self.runtime, pushed=True)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
