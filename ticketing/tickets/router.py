@@ -6,16 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from ticketing.agents import service as agents
 from ticketing.channels import outbox, whatsapp
 from ticketing.channels.models import OutboundMessage
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
 from ticketing.errors import Forbidden, error_responses
-from ticketing.privacy import service as privacy
 from ticketing.sla.policy import policy_label
-from ticketing.tickets import intake, service
+from ticketing.tickets import service
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.schemas import (
     ClassifyIn,
@@ -154,20 +152,18 @@ async def create_ticket(
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ):
     """Create a ticket: classified, prioritised, routed and under its SLA. The same Idempotency-Key returns the same ticket."""
-    business = request.app.state.business
-    draft = intake.prepare(ticket_in, business, actor=principal.name, idempotency_key=idempotency_key, now=now)
-    outcome = await request.app.state.intake.submit(draft)
+    outcome = await service.create_ticket(
+        ticket_in=ticket_in,
+        business=request.app.state.business,
+        writer=request.app.state.intake,
+        sessions=request.app.state.sessions,
+        actor=principal.name,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
     if not outcome.created:
         response.status_code = 200
-    elif not ticket_in.consent and ticket_in.conversation_id:
-        # The questions asked before the consent question were kept as typed (KB gaps): they go.
-        await run_in_threadpool(_forget_questions, request.app.state.sessions, ticket_in.conversation_id)
     return ticket_out(outcome.ticket, outcome.assignee)
-
-
-def _forget_questions(sessions, conversation_id: str) -> None:
-    with sessions() as session:
-        privacy.forget_conversation_questions(session, conversation_id)
 
 
 @router.get("/tickets", response_model=TicketPage)

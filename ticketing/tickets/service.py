@@ -1,5 +1,6 @@
 """Ticket use cases. Each loads what it needs, calls the pure rules, and commits once."""
 
+import asyncio
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -35,19 +36,33 @@ def _recent_tickets(session: Session, customer: Customer, since: datetime) -> in
     )
 
 
-def create_ticket(
-    session: Session, *, ticket_in: TicketIn, business: Business, actor: str, idempotency_key: str | None, now: datetime
-) -> tuple[Ticket, bool, str | None]:
-    """Create a classified, prioritised, routed ticket; with a known idempotency key return the existing one.
+async def create_ticket(
+    *,
+    ticket_in: TicketIn,
+    business: Business,
+    writer: intake.Intake,
+    sessions,
+    actor: str,
+    idempotency_key: str | None,
+    now: datetime,
+) -> intake.Outcome:
+    """Create a classified, prioritised, routed ticket; with a known idempotency key, the existing one.
 
-    Returns the ticket, whether it is new, and its assignee's email. The API creates tickets in batches through
-    `intake.Intake`; this is the same use case for one ticket, in the caller's thread.
+    The pipeline of `tickets/intake/`: prepared here, then created by the process's batch writer in its batch's one
+    transaction. A new ticket without consent takes with it the questions its conversation asked before (KB gaps).
     """
     draft = intake.prepare(ticket_in, business, actor=actor, idempotency_key=idempotency_key, now=now)
-    outcome = intake.create_tickets(session, business, [draft])[0]
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome.ticket, outcome.created, outcome.assignee
+    outcome = await writer.submit(draft)
+    if outcome.created and not ticket_in.consent and ticket_in.conversation_id:
+        await asyncio.to_thread(_forget_questions, sessions, ticket_in.conversation_id)
+    return outcome
+
+
+def _forget_questions(sessions, conversation_id: str) -> None:
+    from ticketing.privacy import service as privacy  # privacy reads tickets: imported when used
+
+    with sessions() as session:
+        privacy.forget_conversation_questions(session, conversation_id)
 
 
 def classify(session: Session, *, classify_in: ClassifyIn, business: Business, now: datetime) -> dict:
