@@ -162,7 +162,7 @@ def create_app(
         version="1.0",
         description="Tickets from the bot and other channels: classified, prioritised, routed and held to SLA.",
         lifespan=lifespan,
-        docs_url=None,  # served by install_api_docs, under the pages' CSP
+        docs_url=None,  # served by install_api_docs: no CDN, under the pages' CSP
         redoc_url=None,
     )
     app.state.settings = settings

@@ -2,7 +2,15 @@
 
 import pytest
 
-PAGES = ["/help/es", "/help/en", "/help/es?q=cuánto demora el envío", "/help/en/delivery-times", "/console", "/demo/es"]
+PAGES = [
+    "/help/es",
+    "/help/en",
+    "/help/es?q=cuánto demora el envío",
+    "/help/en/delivery-times",
+    "/console",
+    "/demo/es",
+    "/docs",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -18,6 +26,11 @@ def test_the_page_loads_without_a_single_csp_violation(page, stack, path):
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.wait_for_load_state("networkidle")
     assert violations == []
+
+
+def test_the_api_docs_render_from_the_backends_own_files(page, stack):
+    page.goto(f"http://127.0.0.1:{stack.ports.ticketing}/docs")
+    page.get_by_text("/api/v1/tickets/{ticket_id}").first.wait_for()
 
 
 def test_the_help_center_is_styled_from_its_own_stylesheet(page, stack):

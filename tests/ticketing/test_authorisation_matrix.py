@@ -116,7 +116,7 @@ ENDPOINTS: dict[tuple[str, str], Row] = {
     ("GET", "/widget/v1/{name}"): same(200),
     ("GET", "/openapi.json"): same(200),
     ("GET", "/docs"): same(200),
-    ("GET", "/redoc"): same(200),
+    ("GET", "/docs/assets/{name}"): same(200),
     ("GET", "/"): same(307),
     ("GET", "/health"): same(200),
     # --- agent console (session cookie) ---
@@ -138,7 +138,11 @@ ENDPOINTS: dict[tuple[str, str], Row] = {
     ("POST", "/console/kb/gaps/handled"): console(303, 303, 303, form={"question": "¿venden drones?"}),
 }
 PATH_VALUES = {"language": "es", "article_id": "delivery-times", "name": None}
-FILES = {"/console/assets/{name}": "console.css", "/widget/v1/{name}": "mostrador.js"}
+FILES = {
+    "/console/assets/{name}": "console.css",
+    "/widget/v1/{name}": "mostrador.js",
+    "/docs/assets/{name}": "swagger-ui-bundle.js",
+}
 
 
 def routes_of(app) -> set[tuple[str, str]]:
