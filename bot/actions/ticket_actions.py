@@ -48,10 +48,20 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
                 {
                     "sender": "customer" if event["event"] == "user" else "bot",
                     "text": event["text"][:10000],
-                    "timestamp": datetime.fromtimestamp(event.get("timestamp") or 0, timezone.utc).isoformat(),
+                    "timestamp": datetime.fromtimestamp(said_at(event), timezone.utc).isoformat(),
                 }
             )
     return lines[-500:]
+
+
+def said_at(event: dict[str, Any]) -> float:
+    """When a message was said: for a WhatsApp message, when the customer sent it (Meta's timestamp, which is what
+    WhatsApp's 24-hour window counts from), if that is earlier than when the bot got it."""
+    received = event.get("timestamp") or 0
+    sent = ((event.get("metadata") or {}).get("whatsapp") or {}).get("timestamp")
+    if event.get("event") == "user" and isinstance(sent, int | float) and 0 < sent < received:
+        return float(sent)
+    return received
 
 
 class ActionStartTicket(Action):

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from datetime import datetime
 
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -83,3 +84,19 @@ def test_a_template_named_by_the_backend_rides_with_the_agent_reply_and_the_surv
     ActionTicketResolved().run(dispatcher, tracker("", "ticket_resolved", {"ticket_number": "T-000001"}), {})
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["1", "2", "3", "4", "5"]
     assert "whatsapp_template" not in dispatcher.messages[0]
+
+
+def test_the_transcript_dates_a_whatsapp_message_when_the_customer_sent_it():
+    from actions.ticket_actions import transcript
+
+    now = time.time()
+    events = [
+        {"event": "user", "text": "hola", "timestamp": now, "metadata": {"whatsapp": {"timestamp": int(now) - 90000}}},
+        {"event": "bot", "text": "¡Hola!", "timestamp": now + 1},
+        {"event": "user", "text": "otra", "timestamp": now + 2, "metadata": {"whatsapp": {"timestamp": int(now) + 60}}},
+    ]
+    lines = transcript(tracker("otra", events=events))
+    stamps = [line["timestamp"] for line in lines]
+    assert stamps[0] < stamps[1] < stamps[2]
+    assert datetime.fromisoformat(stamps[0]).timestamp() == int(now) - 90000  # 25 hours before the bot got it
+    assert datetime.fromisoformat(stamps[2]).timestamp() == now + 2  # a clock ahead of ours is not believed

@@ -59,3 +59,41 @@ def test_outside_the_24_hour_window_the_reply_goes_as_the_approved_template_and_
     assert "24-hour window" in skipped["reason"]
     time.sleep(2)
     assert len(phone.received()) == count + 1
+
+
+def test_a_conversation_whatsapp_dates_more_than_24_hours_ago_gets_the_agents_reply_as_a_template(stack, api):
+    """Meta's timestamps say when the customer wrote (a delayed delivery, a replay): the window counts from them."""
+    phone = WhatsAppCustomer(stack)
+    yesterday = time.time() - 25 * 3600
+
+    def say(text=None, tap=None, expect=""):
+        count = len(phone.received())
+        if tap:
+            phone.notify("button_reply", button=tap, timestamp=yesterday)
+        else:
+            phone.notify("text", text=text, timestamp=yesterday)
+        return phone.wait_for_text(expect, after=count)
+
+    say("quiero hablar con una persona", expect="¿Te registro como")
+    say(tap=("/affirm", "Sí"), expect="¿Te contactamos a este mismo número")
+    say(tap=("/affirm", "Sí"), expect="número de pedido")
+    say("saltar", expect="Cuéntame")
+    say("el cargador que compré no funciona", expect="Último paso")
+    created = say(tap=("/affirm", "Sí"), expect="Tu ticket es el T-")
+    number = created.text.split("Tu ticket es el ")[1][:8]
+    ticket = api.get(f"/api/v1/tickets/by-number/{number}").json()
+    assert ticket["whatsapp_window"]["open"] is False
+
+    count = len(phone.received())
+    assert (
+        api.post(
+            f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": "Te cambiamos el cargador."}
+        ).status_code
+        == 201
+    )
+    sent = phone.wait(lambda s: len(s) > count)[count:]
+    assert [r.type for r in sent] == ["template"]
+    assert sent[0].body["template"]["components"][0]["parameters"][2] == {
+        "type": "text",
+        "text": "Te cambiamos el cargador.",
+    }

@@ -22,7 +22,8 @@ def new_wamid() -> str:
 
 def notification(name: str, wa_id: str, **changes: Any) -> dict[str, Any]:
     """A payload file for customer `wa_id`, with a fresh wamid (unless given) and `changes` applied:
-    text=, button=(id, title), row=(id, title), caption=, profile_name=, wamid=, status=, status_wamid=."""
+    text=, button=(id, title), row=(id, title), caption=, profile_name=, wamid=, timestamp= (when the customer sent
+    it, seconds since the epoch), status=, status_wamid=."""
     payload = copy.deepcopy(json.loads((PAYLOADS / f"{name}.json").read_text()))
     value = payload["entry"][0]["changes"][0]["value"]
     for contact in value.get("contacts", []):
@@ -32,7 +33,7 @@ def notification(name: str, wa_id: str, **changes: Any) -> dict[str, Any]:
     for message in value.get("messages", []):
         message["from"] = wa_id
         message["id"] = changes.get("wamid") or new_wamid()
-        message["timestamp"] = str(int(time.time()))
+        message["timestamp"] = str(int(changes.get("timestamp") or time.time()))
         if "text" in changes:
             message["text"]["body"] = changes["text"]
         if "button" in changes:
