@@ -223,7 +223,11 @@ class Stack:
         except (urllib.error.URLError, OSError):
             return False
         # Rasa answers /status before its model is loaded; ready means a model is there.
-        return not service.name.startswith("rasa") or '"model_id"' in body and '"model_id":null' not in body.replace(" ", "")
+        return (
+            not service.name.startswith("rasa")
+            or '"model_id"' in body
+            and '"model_id":null' not in body.replace(" ", "")
+        )
 
     def wait_healthy(self, timeout: float = 180, progress=None) -> None:
         deadline = time.monotonic() + timeout
