@@ -112,6 +112,12 @@ def seed(database_url: str, count: int, batch: int = 200) -> None:
             for outcome in intake.create_tickets(session, business, drafts):
                 if isinstance(outcome, Exception):
                     raise outcome
+    # What PostgreSQL's autovacuum does after a bulk change (and what SQLite needs to be told): fresh planner
+    # statistics. Right after 10,000 inserts the planner still believes the table is nearly empty and joins and
+    # sorts every open ticket instead of reading the urgency index (85 ms instead of 0.3 ms for the query).
+    with engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
     engine.dispose()
 
 
@@ -309,7 +315,7 @@ def main() -> None:
 `TEST_POSTGRES_URL` adds PostgreSQL with two backend processes, where the change and the console's page are served by
 different processes about half the time, so live updates cross processes through LISTEN/NOTIFY).
 {args.tickets:,} tickets created first by the backend's intake (classified, prioritised, routed, under SLA, as through
-the API); logged in as the supervisor (all teams); the queue page is
+the API), then ANALYZE; logged in as the supervisor (all teams); the queue page is
 the first 50 open tickets by urgency, rendered as HTML, next to the same query through the JSON API (baseline),
 {args.requests} requests each, interleaved. Event -> screen: headless Chromium with the page open, from the API call
 that makes the change to the row or message being on screen, {args.rounds} rounds each. Goals: queue page p95
