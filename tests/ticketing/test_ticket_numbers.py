@@ -52,3 +52,10 @@ def test_the_bots_entity_regex_reads_the_numbers_the_module_makes():
     (pattern,) = [r["examples"].strip().removeprefix("- ") for r in regexes if r["regex"] == "ticket_number"]
     for ticket_id in (1, 123, 999_999, 1_000_000, 123_456_789):
         assert re.fullmatch(pattern, ticket_number(ticket_id)), ticket_number(ticket_id)
+
+
+def test_the_web_widget_highlights_the_numbers_the_module_makes():
+    script = (ROOT / "ticketing" / "widget" / "static" / "mostrador.js").read_text()
+    (pattern,) = re.findall(r"\\b\((T-[^)]*)\)\\b/g;", script)
+    for ticket_id in (1, 123, 999_999, 1_000_000, 123_456_789):
+        assert re.fullmatch(pattern, ticket_number(ticket_id)), ticket_number(ticket_id)

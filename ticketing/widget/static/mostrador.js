@@ -174,7 +174,8 @@
   }
 
   // ---- text: plain text, links, **bold**, [label](https://…) and ticket numbers; nothing else is markup --------
-  const INLINE = /\[([^\]\n]{1,200})\]\((https?:\/\/[^\s)]{1,2000})\)|\*\*([^*\n]{1,500})\*\*|(https?:\/\/[^\s<>"']{1,2000})|\b(T-\d{6})\b/g;
+  // Ticket numbers as mostrador/ticket_numbers.py makes them (T-000123, T-1000000; tests/ticketing/test_ticket_numbers.py).
+  const INLINE = /\[([^\]\n]{1,200})\]\((https?:\/\/[^\s)]{1,2000})\)|\*\*([^*\n]{1,500})\*\*|(https?:\/\/[^\s<>"']{1,2000})|\b(T-\d{6,12})\b/g;
 
   function richText(text) {
     const fragment = document.createDocumentFragment();
