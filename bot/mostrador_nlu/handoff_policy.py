@@ -27,6 +27,9 @@ RECORD_CSAT = "action_record_csat"
 END_HANDOFF = "action_end_handoff"
 BOT_INTENTS = PUSHED_INTENTS | {"ticket_status", TYPED_INTERNAL_INTENT}
 _SCORE = re.compile(r"^\D*([1-5])(\D.*)?$", re.S)
+# Ending a handoff takes a clear "cancel": an unsure one ("it still does not charge with another cable" read as
+# cancel at 0.51) goes to the ticket like any other message, where a person reads it; nothing is lost either way.
+END_HANDOFF_CONFIDENCE = 0.8
 
 
 def _whatsapp_attachment(tracker: DialogueStateTracker) -> bool:
@@ -45,7 +48,9 @@ class HandoffPolicy(Policy):
     def train(self, training_trackers: list[Any], domain: Domain, **kwargs: Any) -> Resource:
         return self._resource
 
-    def _choose(self, tracker: DialogueStateTracker) -> str | None:
+    @staticmethod
+    def choose(tracker: DialogueStateTracker) -> str | None:
+        """The action this policy insists on for the tracker as it is now, or None to leave it to the others."""
         if tracker.latest_action_name in (RELAY, RECORD_CSAT, END_HANDOFF, ATTACHMENT):
             return ACTION_LISTEN_NAME
         if tracker.latest_action_name != ACTION_LISTEN_NAME or not tracker.latest_message:
@@ -53,12 +58,13 @@ class HandoffPolicy(Policy):
         if _whatsapp_attachment(tracker):
             return ATTACHMENT  # an image, audio, location…: the bot cannot read it (noted on the ticket in a handoff)
         intent = (tracker.latest_message.intent or {}).get("name")
+        confidence = (tracker.latest_message.intent or {}).get("confidence") or 0.0
         text = tracker.latest_message.text or ""
         if intent == TYPED_INTERNAL_INTENT:
             return None  # answered by its rule: never a score, never passed to the ticket
         if tracker.get_slot("csat_ticket_id") and _SCORE.match(text.strip()):
             return RECORD_CSAT
-        if tracker.get_slot("handoff") and intent == "cancel":
+        if tracker.get_slot("handoff") and intent == "cancel" and confidence >= END_HANDOFF_CONFIDENCE:
             return END_HANDOFF
         if tracker.get_slot("handoff") and intent not in BOT_INTENTS:
             return RELAY
@@ -71,7 +77,7 @@ class HandoffPolicy(Policy):
         rule_only_data: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
-        action = self._choose(tracker)
+        action = self.choose(tracker)
         probabilities = self._default_predictions(domain)
         if action is not None:
             probabilities[domain.index_for_action(action)] = 1.0
