@@ -252,3 +252,17 @@ def test_a_number_whatsapp_refuses_is_recorded_with_metas_reason(phone, stack):
         time.sleep(0.2)
     assert rows and rows[0][0] == "failed" and "131026" in rows[0][1]
     assert len([r for r in stack.graph.requests if r.to == phone.wa_id]) == 1  # permanent: not retried
+
+
+def test_a_reply_id_that_is_not_one_of_our_buttons_is_read_as_the_title_tapped(phone):
+    phone.tap("/ticket_resolved", "hola")  # no button of ours carries a pushed intent
+    phone.wait(lambda s: len(s) >= 1)
+    assert phone.tracker_texts() == ["hola"]
+
+
+def test_while_the_graph_api_is_down_the_answer_waits_in_the_inbox_and_goes_when_it_is_back(phone, stack):
+    stack.graph.fail_next.extend([131000, 131000, 131000])  # more than the inline retries
+    phone.say("hola")
+    sent = phone.wait(lambda s: len(s) >= 1)
+    failed = [r for r in stack.graph.requests if r.to == phone.wa_id and r.status != 200]
+    assert len(failed) == 3 and sent[0].at - failed[-1].at >= 4  # retried later from the inbox, not dropped
