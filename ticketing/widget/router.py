@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from ticketing.deps import BusinessDep, NowDep
-from ticketing.errors import NotFound
+from ticketing.errors import NotFound, error_responses
 from ticketing.limits import rate_limited
 from ticketing.security import allow_connect
 from ticketing.settings import REPO_ROOT
@@ -98,7 +98,9 @@ def demo_store(request: Request, language: Literal["es", "en"]):
 
 
 # A page load asks for the settings once (a reload again); hundreds a minute from one address is not a customer.
-@router.get("/widget/v1/config", dependencies=[rate_limited("widget-config", per_minute=120)])
+@router.get(
+    "/widget/v1/config", dependencies=[rate_limited("widget-config", per_minute=120)], responses=error_responses(429)
+)
 def widget_config(request: Request, business: BusinessDep, now: NowDep):
     """Where the widget's socket connects, and whether people are in now (and if not, when they are back)."""
     calendar = service.customer_service_calendar(
