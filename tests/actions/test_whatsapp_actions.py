@@ -89,7 +89,7 @@ def test_a_template_named_by_the_backend_rides_with_the_agent_reply_and_the_surv
 def test_the_transcript_dates_a_whatsapp_message_when_the_customer_sent_it():
     from actions.ticket_actions import transcript
 
-    now = time.time()
+    now = float(int(time.time()))  # whole seconds: ISO 8601 keeps microseconds, floats do not round-trip them
     events = [
         {"event": "user", "text": "hola", "timestamp": now, "metadata": {"whatsapp": {"timestamp": int(now) - 90000}}},
         {"event": "bot", "text": "¡Hola!", "timestamp": now + 1},
