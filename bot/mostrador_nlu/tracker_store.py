@@ -124,6 +124,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events; after a declined consent, withheld, and the older rows rewritten."""
         await self.stream_events(tracker)
+        rewritten = False
         with self.session_scope() as session:
             new_events: list[Event] = list(self._additional_events(session, tracker))
             rows = [e.as_dict() for e in new_events]
@@ -138,6 +139,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                     kept = withhold(data, personal)
                     if kept != data:
                         row.data = json.dumps(kept)
+                        rewritten = True
                 rows = [withhold(data, personal) for data in rows]
             for data in rows:
                 session.add(
@@ -151,6 +153,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
+        if rewritten:
+            self.forget_old_versions()
 
     def stored_events(self, sender_id: str) -> list[dict[str, Any]]:
         """Every stored event of a conversation, all sessions, in order (nothing is created or extended)."""
@@ -172,7 +176,15 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 .delete(synchronize_session=False)
             )
             session.commit()
-            return deleted
+        if deleted:
+            self.forget_old_versions()
+        return deleted
+
+    def forget_old_versions(self) -> None:
+        """After rows were rewritten or deleted: make the database drop the old versions it may still hold.
+
+        PostgreSQL keeps them as dead tuples until (auto)vacuum reclaims them; nothing to do here (docs/privacy.md).
+        """
 
 
 def _declined(events: Iterable[Event]) -> bool:
@@ -198,8 +210,15 @@ class SQLiteTrackerStore(PrivateSQLTrackerStore):
         def _write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+            # Withheld or erased text is overwritten with zeros in the file, not just unlinked from the table.
+            dbapi_connection.execute("PRAGMA secure_delete=ON")
 
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    def forget_old_versions(self) -> None:
+        """The write-ahead log still holds the pages as they were before: copy it into the database and empty it."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def private_store(tracker_store: Any) -> PrivateSQLTrackerStore | None:
