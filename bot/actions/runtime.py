@@ -35,7 +35,7 @@ def ticketing() -> TicketingClient:
 
 @cache
 def outbox() -> TicketOutbox:
-    """Tickets waiting for the backend to come back; retried in the background from the first use on."""
+    """Tickets waiting for the backend to come back; retried in the background from the server's start (outbox_worker)."""
     s = settings()
     box = TicketOutbox(
         s.outbox_path,
