@@ -182,6 +182,7 @@ def test_going_online_drains_the_team_queue_to_the_agent(page, stack, api):
         ).json()
         assert waiting["team"] == "sales" and waiting["assignee"] is None
         log_in(page, stack, "sofia@condorstore.cl", language="es")
+        page.goto(f"{console_url(stack)}?view=mine")
         assert page.locator(f'tr[data-number="{waiting["number"]}"]').count() == 0
         page.get_by_label("Disponibilidad").select_option("online")
         page.wait_for_url(re.compile(r"m=drained"))

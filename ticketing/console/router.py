@@ -89,7 +89,7 @@ def _login_page(request: Request, message: str | None = None, status_code: int =
 
 
 @router.get("", response_class=HTMLResponse)
-async def home(request: Request, view: str = "mine"):
+async def home(request: Request, view: str = "team"):
     """The queue when logged in, the login form otherwise."""
     try:
         viewer = await current_viewer(request)
@@ -151,7 +151,7 @@ async def logout(request: Request, viewer: ViewerDep, csrf: Annotated[str, Form(
 
 
 def _queue_page(request: Request, viewer: Viewer, view: str) -> Response:
-    view = view if view in service.VIEWS else "mine"
+    view = view if view in service.VIEWS else "team"
     with request.app.state.sessions() as session:
         items, total = service.queue(session, agent=viewer.agent, teams=viewer.teams, view=view)
         names = service.agent_names(session)
@@ -239,7 +239,7 @@ def _visible_ticket(session, number: str, viewer: Viewer, *, for_update: bool = 
 def _ticket_page(request: Request, viewer: Viewer, number: str, *, error=None, draft="", status_code=200):
     with request.app.state.sessions() as session:
         ticket = _visible_ticket(session, number, viewer)
-        queue_items, _ = service.queue(session, agent=viewer.agent, teams=viewer.teams, view="mine")
+        queue_items, _ = service.queue(session, agent=viewer.agent, teams=viewer.teams, view="team")
         numbers = [t.number for t in queue_items]
         position = numbers.index(ticket.number) if ticket.number in numbers else -1
         context = {

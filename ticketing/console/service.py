@@ -14,7 +14,7 @@ from ticketing.routing.service import OPEN_STATUSES
 from ticketing.tickets import service as tickets
 from ticketing.tickets.models import Message, Ticket
 
-VIEWS = ("mine", "team", "unassigned", "at_risk", "vip")
+VIEWS = ("team", "mine", "unassigned", "at_risk", "vip")  # the first is the default: my teams' open tickets
 SAVED_REPLIES = Path(__file__).resolve().parent.parent / "data" / "saved_replies.yml"
 # A second identical message from the same agent within this time is the same click twice, not a new message.
 DUPLICATE_WINDOW = timedelta(seconds=30)
