@@ -119,12 +119,38 @@ def article_files(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).glob("*/*.md") if p.is_file())
 
 
-def load_articles(root: Path, categories: Collection[str] | None = None) -> tuple[list[Article], list[str]]:
-    """Every readable article under root, and one error line per broken file (the others still load)."""
+def load_articles(
+    root: Path, categories: Collection[str] | None = None, cache: dict | None = None
+) -> tuple[list[Article], list[str]]:
+    """Every readable article under root, and one error line per broken file (the others still load).
+
+    Given a cache (a dict the caller keeps between calls), a file whose modification time and size are those of
+    the last call is not read again: a reload after one article changed parses that one article.
+    """
     articles, errors = [], []
+    seen = set()
     for path in article_files(root):
+        seen.add(path)
         try:
-            articles.append(parse_article(path, categories))
-        except ArticleError as exc:
-            errors.append(str(exc))
+            st = path.stat()
+            key = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = None
+        cached = cache.get(path) if cache is not None and key is not None else None
+        if cached is not None and cached[0] == key:
+            result = cached[1]
+        else:
+            try:
+                result = parse_article(path, categories)
+            except ArticleError as exc:
+                result = str(exc)
+            if cache is not None and key is not None:
+                cache[path] = (key, result)
+        if isinstance(result, Article):
+            articles.append(result)
+        else:
+            errors.append(result)
+    if cache is not None:
+        for gone in set(cache) - seen:
+            del cache[gone]
     return articles, errors

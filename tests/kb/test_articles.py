@@ -68,3 +68,25 @@ def test_a_broken_article_does_not_take_down_the_others(tmp_path):
     articles, errors = load_articles(tmp_path)
     assert [a.id for a in articles] == ["good"]
     assert len(errors) == 1 and "broken.md" in errors[0]
+
+
+def test_a_reload_reads_again_only_the_articles_that_changed(tmp_path):
+    for slug in ("alpha", "beta"):
+        path = tmp_path / "es" / f"{slug}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            f"---\nid: {slug}\ntitle: {slug}\nlanguage: es\ncategory: general\nquestions: [q]\n---\nCuerpo de {slug}.\n"
+        )
+    cache: dict = {}
+    first, _ = load_articles(tmp_path, cache=cache)
+    beta = tmp_path / "es" / "beta.md"
+    beta.write_text(beta.read_text().replace("title: beta", "title: beta editado") + "\n")
+    (tmp_path / "es" / "gamma.md").write_text("no front matter\n")
+    second, errors = load_articles(tmp_path, cache=cache)
+    assert second[0] is first[0]  # alpha did not change: the same parsed article
+    assert second[1].title == "beta editado"
+    assert len(errors) == 1 and "gamma.md" in errors[0]
+    (tmp_path / "es" / "gamma.md").unlink()
+    third, errors = load_articles(tmp_path, cache=cache)
+    assert [a.id for a in third] == ["alpha", "beta"] and errors == []
+    assert sorted(p.name for p in cache) == ["alpha.md", "beta.md"]
