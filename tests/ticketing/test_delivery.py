@@ -120,7 +120,7 @@ def test_a_failed_send_is_retried_until_it_is_delivered_and_the_attempts_and_err
 
 def test_past_the_deadline_a_message_is_failed_and_no_longer_tried(sessions):
     add_rows(sessions, 1, 1)
-    recorder = Recorder([Outcome(False, "bot answered 503")] * 10)
+    recorder = Recorder([Outcome(False, "bot answered 503")] * 1000)  # the bot stays down past the deadline
     delivery = worker(sessions, recorder, deadline_seconds=0.2)
     deadline = datetime.now(UTC) + timedelta(seconds=5)
     while rows(sessions)[0].status == "pending" and datetime.now(UTC) < deadline:
