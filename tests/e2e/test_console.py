@@ -54,7 +54,7 @@ def test_a_ticket_from_the_bot_arrives_live_and_the_agent_replies_notes_and_reso
     email = f"marta.{uuid.uuid4().hex[:6]}@example.com"
     log_in(page, stack, "tomas@condorstore.cl")
     page.goto(f"{console_url(stack)}?view=team")
-    page.wait_for_function("document.body.dataset.live === 'on'")
+    page.locator("body[data-live='on']").wait_for(state="attached")
 
     def say(text: str) -> None:
         response = httpx.post(
@@ -144,7 +144,7 @@ def test_queue_ticket_and_dashboard_have_no_serious_accessibility_violations(pag
     page.goto(f"{console_url(stack)}/tickets/{ticket['number']}")
     assert axe_violations(page) == []
     page.goto(f"{console_url(stack)}/dashboard")
-    page.wait_for_function("document.querySelectorAll('canvas').length > 0")
+    page.locator("canvas").first.wait_for(state="attached")
     assert axe_violations(page) == []
 
 

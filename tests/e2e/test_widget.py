@@ -63,15 +63,11 @@ class Widget:
         return self.page.locator("[data-mostrador-widget] .mw-from-bot, [data-mostrador-widget] .mw-from-agent").count()
 
     def wait_answers_after(self, count: int) -> None:
-        self.page.wait_for_function(
-            """([count]) => {
-                const root = document.querySelector('[data-mostrador-widget]').shadowRoot;
-                const typing = root.querySelector('.mw-typing').classList.contains('mw-on');
-                return !typing && root.querySelectorAll('.mw-from-bot, .mw-from-agent').length > count;
-            }""",
-            arg=[count],
-            timeout=45_000,
-        )
+        # Locators, not wait_for_function: the page's CSP forbids eval, which
+        # Playwright's polling of a string predicate needs.
+        answers = self.page.locator("[data-mostrador-widget] .mw-from-bot, [data-mostrador-widget] .mw-from-agent")
+        answers.nth(count).wait_for(state="attached", timeout=45_000)
+        self.page.locator("[data-mostrador-widget] .mw-typing.mw-on").wait_for(state="detached", timeout=45_000)
 
 
 @pytest.fixture
