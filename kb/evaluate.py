@@ -13,7 +13,9 @@ the KB does not cover (only an outright decline counts; suggesting articles for 
 
 import argparse
 import math
+import shutil
 import sys
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,11 @@ FRESH = ROOT / "eval" / "kb_fresh.yml"
 HOLDOUT = ROOT / "eval" / "kb_holdout.yml"
 BLIND_B = ROOT / "eval" / "kb_blind_b.yml"
 BLIND = {HOLDOUT, BLIND_B}
+# New articles (issue 16): ten articles on topics the KB and the NLU never had, 1-2 sample questions each, and
+# questions in other words. They are evaluated with these articles added to the KB (--no-new leaves them out).
+NEW = ROOT / "eval" / "kb_new"
+# Four more, written at the same time and kept blind like the holdout: totals only.
+NEW_BLIND = ROOT / "eval" / "kb_new_blind"
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,35 @@ def print_table(name: str, cases: list[Case], kb: KnowledgeBase, baseline: Bm25B
     print()
 
 
+def with_new_articles(kb_root: Path, folder: Path, check: Path = NEW) -> Path:
+    """A copy of the KB under `folder` with a new-article check's articles added, as an editor would drop them in."""
+    root = folder / "kb"
+    shutil.copytree(kb_root, root)
+    for article in sorted((check / "articles").glob("*/*.md")):
+        (root / article.parent.name).mkdir(exist_ok=True)
+        shutil.copy(article, root / article.parent.name / article.name)
+    return root
+
+
+def evaluate_new_articles(check: Path, kb_root: Path, errors: bool) -> None:
+    """A new-article check: its articles added to a copy of the KB, its questions asked, errors listed if asked."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = with_new_articles(kb_root, Path(tmp), check)
+        kb = KnowledgeBase(root)
+        articles, _ = load_articles(root)
+        baseline = Bm25Baseline([a for a in articles if a.status == "published"])
+        cases = load_cases(check / "questions.yml")
+        print_table(f"{check.name}/questions.yml (its articles added to the KB)", cases, kb, baseline)
+        if errors:
+            answer = ours(kb)
+            print(f"wrong answers in {check.name}/questions.yml:")
+            for case in cases:
+                got = answer(case)
+                if got != case.expected:
+                    print(f"  [{case.language}] {case.text!r}: expected {case.expected}, got {got}")
+            print()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sets", type=Path, nargs="*", default=[ROOT / "eval" / "kb_dev.yml"])
@@ -163,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-holdout", action="store_true", help="leave out the blind sets (eval/kb_holdout.yml, eval/kb_blind_b.yml)"
     )
+    parser.add_argument("--no-new", action="store_true", help="leave out the new-article check (eval/kb_new)")
     parser.add_argument("--kb", type=Path, default=ROOT / "kb_articles")
     parser.add_argument("--errors", action="store_true", help="list the questions answered wrongly")
     args = parser.parse_args(argv)
@@ -184,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
                 if got != case.expected:
                     print(f"  [{case.language}] {case.text!r}: expected {case.expected}, got {got}")
             print()
+    if not args.no_new:
+        for folder, blind in ((NEW, False), (NEW_BLIND, True)):
+            if (folder / "questions.yml").exists():
+                evaluate_new_articles(folder, args.kb, errors=args.errors and not blind)
     return 0
 
 
