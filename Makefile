@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/bot
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: eval-nlu help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot bench-console bench-whatsapp bench-lookup bench-widget eval-kb eval-tickets kb lock clean
+.PHONY: eval-nlu help run setup test lint test-backend test-kb test-bot test-e2e test-compose bench bench-ticketing bench-kb bench-bot bench-console bench-whatsapp bench-lookup bench-widget bench-nlu eval-kb eval-tickets kb lock clean
 
 help:
 	@echo "make run    start the bot, the action server and the ticketing backend (installs what is missing)"
@@ -76,7 +76,7 @@ test-kb: $(BACKEND)/.installed
 
 test-bot: $(BOT)/.installed $(MODEL)
 	$(BOT_PY) scripts/validate_bot.py
-	PYTHONPATH=$(CURDIR):$(CURDIR)/bot $(BOT_PY) -m pytest -q -p no:cacheprovider tests/actions tests/whatsapp
+	PYTHONPATH=$(CURDIR):$(CURDIR)/bot $(BOT_PY) -m pytest -q -p no:cacheprovider tests/actions tests/whatsapp tests/nlubench
 	cd bot && ../$(RASA) test core --stories tests/ --model models/mostrador.tar.gz --out ../var/rasa-test-results --fail-on-prediction-errors --quiet
 
 test-e2e: $(BACKEND)/.installed $(BOT)/.installed node_modules/.installed $(MODEL)
@@ -91,7 +91,7 @@ eval-kb: $(BACKEND)/.installed
 eval-tickets: $(BACKEND)/.installed
 	$(PY) -m ticketing.classification.evaluate
 
-bench: bench-ticketing bench-kb bench-bot bench-console bench-whatsapp bench-lookup bench-widget
+bench: bench-ticketing bench-kb bench-bot bench-console bench-whatsapp bench-lookup bench-widget bench-nlu
 
 bench-ticketing: $(BACKEND)/.installed
 	cd benchmarks && ../$(PY) ticketing_bench.py --workers 2
@@ -110,6 +110,11 @@ bench-bot: setup
 
 bench-whatsapp: setup
 	cd benchmarks && ../$(PY) whatsapp_bench.py
+
+# The bot's NLU pipeline (bot/config.yml) trained from scratch on CLINC150, BANKING77 and HWU64 (../shared/datasets):
+# about half an hour on two cores, one training at a time. `make bench-nlu ARGS=banking77` runs one data set.
+bench-nlu: $(BOT)/.installed
+	TF_CPP_MIN_LOG_LEVEL=2 nice -n 10 $(BOT_PY) benchmarks/nlu_bench.py $(ARGS)
 
 # The chat widget in headless Chromium next to the REST channel (needs chromium: apt-get install chromium).
 bench-widget: setup
