@@ -43,10 +43,11 @@ class Settings(BaseSettings):
     help_search_per_minute: int = Field(default=30, gt=0)
     # Delivery of what agents send to the customer's conversation (the outbox worker in every backend process):
     # a message is retried, waiting twice as long each time from `retry_base` up to `retry_max` seconds, until it
-    # is delivered or `deadline` seconds after it was written, when it is marked failed.
+    # is delivered or `deadline` seconds after it was written, when it is marked failed. The cap is short so that the
+    # backlog goes out within seconds of the channel's return (a pending message costs one refused connection per try).
     delivery_deadline_seconds: float = Field(default=86400.0, gt=0)
     delivery_retry_base_seconds: float = Field(default=2.0, gt=0)
-    delivery_retry_max_seconds: float = Field(default=60.0, gt=0)
+    delivery_retry_max_seconds: float = Field(default=15.0, gt=0)
     # How often the worker looks for due messages when nothing woke it, and how long one send may take.
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
     delivery_timeout_seconds: float = Field(default=15.0, gt=0)
