@@ -196,6 +196,7 @@ def create_app(
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
 
     from ticketing.agents.router import router as agents_router
+    from ticketing.channels.router import router as channels_router
     from ticketing.console.router import router as console_router
     from ticketing.conversations.router import router as conversations_router
     from ticketing.kb.router import router as kb_router
@@ -212,6 +213,7 @@ def create_app(
     app.include_router(console_router)
     app.include_router(widget_router)
     app.include_router(privacy_router)
+    app.include_router(channels_router)
 
     @app.get("/", include_in_schema=False)
     def home():

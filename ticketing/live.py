@@ -4,10 +4,11 @@ A notification carries no data, only "something changed": each console then asks
 the same scoping as a page load. No ticket content crosses the bus, so nothing on it needs scoping, and a console
 cannot learn about another team's tickets from it.
 
-How a change is noticed: the engine watches the statements it sends. A write to `ticket`, `message` or
-`ticket_event` marks the connection; when that transaction commits, the hub is told. This catches every path
-that changes tickets (the API, the intake's batched inserts, routing's claim statements, the SLA sweeper,
-delivery updates) without each one remembering to publish.
+How a change is noticed: the engine watches the statements it sends. A write to `ticket`, `message`,
+`ticket_event` or `channel_receipt` (WhatsApp's delivered/read ticks) marks the connection; when that transaction
+commits, the hub is told. This catches every path that changes tickets (the API, the intake's batched inserts,
+routing's claim statements, the SLA sweeper, delivery updates, WhatsApp's statuses) without each one remembering
+to publish.
 
 How it travels:
 - PostgreSQL: `NOTIFY mostrador_live` inside the committing transaction (so a rolled-back change wakes nobody, and
@@ -27,7 +28,9 @@ from sqlalchemy.engine import Engine, make_url
 
 log = logging.getLogger(__name__)
 CHANNEL = "mostrador_live"
-_WRITES = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(ticket|message|ticket_event)"?[\s(]', re.I)
+_WRITES = re.compile(
+    r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(ticket|message|ticket_event|channel_receipt)"?[\s(]', re.I
+)
 # Changes within this window reach a subscriber as one wake-up.
 COALESCE_SECONDS = 0.05
 

@@ -96,6 +96,10 @@ ENDPOINTS: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/kb/gaps"): api(200, 200, 200, 200),
     # --- the bot reports the conversations it handles (deflection): the service token only ---
     ("POST", "/api/v1/conversations"): api(201, 403, 403, 403, json={"conversation_id": "c-1", "language": "es"}),
+    # --- the WhatsApp channel reports Meta's delivery statuses: the service token only (a wamid nobody sent: 200) ---
+    ("POST", "/api/v1/channels/whatsapp/statuses"): api(
+        200, 403, 403, 403, json={"statuses": [{"wamid": "wamid.NOBODY", "status": "delivered"}]}
+    ),
     # --- privacy: supervisors only; the service token too is refused (docs/privacy.md says why) ---
     ("POST", "/api/v1/privacy/exports"): api(403, 403, 403, 200, json={"email": "nobody@example.org"}),
     ("POST", "/api/v1/privacy/erasures"): api(403, 403, 403, 200, json={"email": "nobody@example.org"}),

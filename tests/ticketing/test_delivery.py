@@ -68,7 +68,13 @@ def test_an_agent_reply_is_stored_pending_with_the_message_and_shows_delivered_o
         f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": "Ya va en camino"}, headers=AUTH
     )
     assert sent.status_code == 201
-    assert sent.json()["delivery"] == {"status": "pending", "attempts": 0, "last_error": None, "delivered_at": None}
+    assert sent.json()["delivery"] == {
+        "status": "pending",
+        "attempts": 0,
+        "last_error": None,
+        "delivered_at": None,
+        "whatsapp": None,  # a web conversation: no WhatsApp statuses
+    }
     [row] = rows(sessions)
     assert (row.conversation_id, row.kind, row.message_id) == ("conv-a", "agent_reply", sent.json()["id"])
 

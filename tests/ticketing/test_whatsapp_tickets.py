@@ -99,3 +99,127 @@ def test_outside_the_window_the_survey_without_a_template_is_skipped_and_the_tic
     timeline = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["timeline"]
     (skipped,) = [e for e in timeline if e["kind"] == "csat_skipped"]
     assert "whatsapp.templates.ticket_resolved" in skipped["reason"]
+
+
+def test_the_window_says_how_an_agents_reply_goes_now(client, clock, business, monkeypatch):
+    ticket = whatsapp_ticket(client, clock, wrote_hours_ago=2)
+    window = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["whatsapp_window"]
+    assert (window["replies"], window["reply_template"]) == ("text", "condor_ticket_update")
+    clock.advance(hours=23)
+    window = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["whatsapp_window"]
+    assert (window["open"], window["replies"], window["reply_template"]) == (False, "template", "condor_ticket_update")
+
+    from ticketing.business.config import WhatsAppConfig
+
+    monkeypatch.setattr(business, "config", business.config.model_copy(update={"whatsapp": WhatsAppConfig()}))
+    window = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["whatsapp_window"]
+    assert (window["replies"], window["reply_template"]) == ("undeliverable", None)
+
+
+def test_outside_the_window_the_survey_goes_as_its_template_and_the_ticket_says_so(
+    client, clock, business, sessions, monkeypatch
+):
+    from ticketing.business.config import WhatsAppConfig, WhatsAppTemplateConfig
+
+    survey = WhatsAppTemplateConfig(name="condor_survey", languages={"es": "es", "en": "en_US"}, parameters=[])
+    templates = {**business.config.whatsapp.templates, "ticket_resolved": survey}
+    config = business.config.model_copy(update={"whatsapp": WhatsAppConfig(templates=templates)})
+    monkeypatch.setattr(business, "config", config)
+    ticket = whatsapp_ticket(client, clock, wrote_hours_ago=30)
+    assert client.patch(f"/api/v1/tickets/{ticket['id']}", json={"status": "resolved"}, headers=AUTH).status_code == 200
+    row = outbox_rows(sessions)[-1]
+    assert (row.kind, row.payload["whatsapp_template"]["name"]) == ("ticket_resolved", "condor_survey")
+    timeline = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["timeline"]
+    (event,) = [e for e in timeline if e["kind"] == "csat_by_template"]
+    assert event["data"] == {"template": "condor_survey"} and "24-hour window" in event["reason"]
+    assert not [e for e in timeline if e["kind"] == "csat_skipped"]
+
+
+def reply_and_its_outbox_row(client, clock, sessions) -> tuple[dict, dict, int]:
+    ticket = whatsapp_ticket(client, clock, wrote_hours_ago=1)
+    message = client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": "Ya salió"}, headers=AUTH
+    ).json()
+    return ticket, message, outbox_rows(sessions)[-1].id
+
+
+def delivery_of(client, ticket: dict, message: dict) -> dict:
+    messages = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["messages"]
+    return next(m for m in messages if m["id"] == message["id"])["delivery"]
+
+
+def report(client, *statuses: dict) -> dict:
+    response = client.post("/api/v1/channels/whatsapp/statuses", json={"statuses": list(statuses)}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_whatsapps_statuses_are_recorded_against_the_reply_that_carried_the_wamid(client, clock, sessions):
+    ticket, message, outbound_id = reply_and_its_outbox_row(client, clock, sessions)
+    assert delivery_of(client, ticket, message)["whatsapp"] is None  # not sent yet
+    wamid = "wamid.HBgLNTY5MTIzNDU2NzgVAgARGBIzQjVGQzQ5NjNBNDQ2NEY3AA=="
+    assert report(client, {"wamid": wamid, "status": "sent", "outbound_id": outbound_id}) == {
+        "recorded": 1,
+        "unknown": [],
+    }
+    assert delivery_of(client, ticket, message)["whatsapp"]["status"] == "sent"
+    # Meta's later statuses name the wamid only.
+    report(client, {"wamid": wamid, "status": "delivered", "timestamp": 1764680300})
+    on_whatsapp = delivery_of(client, ticket, message)["whatsapp"]
+    assert on_whatsapp["status"] == "delivered" and on_whatsapp["at"].startswith("2025-12-02T12:58:20")
+    report(client, {"wamid": wamid, "status": "read"}, {"wamid": wamid, "status": "delivered"})  # late: ignored
+    assert delivery_of(client, ticket, message)["whatsapp"]["status"] == "read"
+
+
+def test_a_failed_status_shows_metas_reason_on_the_reply_and_in_the_timeline(client, clock, sessions):
+    ticket, message, outbound_id = reply_and_its_outbox_row(client, clock, sessions)
+    report(client, {"wamid": "wamid.FAILED1", "status": "sent", "outbound_id": outbound_id})
+    details = "Message failed to send because more than 24 hours have passed since the customer last replied."
+    failed = {"code": 131047, "title": "Re-engagement message", "details": details}
+    report(client, {"wamid": "wamid.FAILED1", "status": "failed", "errors": [failed]})
+    report(client, {"wamid": "wamid.FAILED1", "status": "failed", "errors": [failed]})  # Meta repeats itself
+    on_whatsapp = delivery_of(client, ticket, message)["whatsapp"]
+    assert on_whatsapp["status"] == "failed"
+    assert on_whatsapp["error"] == f"WhatsApp error 131047: {details}"
+    timeline = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["timeline"]
+    (event,) = [e for e in timeline if e["kind"] == "whatsapp_not_delivered"]
+    assert "131047" in event["reason"] and event["data"] == {"outbound_id": outbound_id}
+
+
+def test_a_reply_split_in_two_messages_is_read_only_when_both_are(client, clock, sessions):
+    ticket, message, outbound_id = reply_and_its_outbox_row(client, clock, sessions)
+    report(
+        client,
+        {"wamid": "wamid.PART1", "status": "sent", "outbound_id": outbound_id},
+        {"wamid": "wamid.PART2", "status": "sent", "outbound_id": outbound_id},
+        {"wamid": "wamid.PART1", "status": "read"},
+    )
+    assert delivery_of(client, ticket, message)["whatsapp"]["status"] == "sent"
+    report(client, {"wamid": "wamid.PART2", "status": "read"})
+    assert delivery_of(client, ticket, message)["whatsapp"]["status"] == "read"
+
+
+def test_statuses_of_messages_the_backend_never_sent_are_not_kept(client, sessions):
+    from sqlalchemy import func, select
+
+    from ticketing.channels.models import ChannelReceipt
+
+    answer = report(
+        client,
+        {"wamid": "wamid.BOTANSWER", "status": "delivered"},  # the bot's own answer: not an outbox message
+        {"wamid": "wamid.NOROW", "status": "sent", "outbound_id": 999999},
+    )
+    assert answer == {"recorded": 0, "unknown": ["wamid.BOTANSWER", "wamid.NOROW"]}
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ChannelReceipt)) == 0
+
+
+def test_status_reports_are_checked(client):
+    for body in (
+        {"statuses": []},
+        {"statuses": [{"wamid": "w", "status": "seen"}]},
+        {"statuses": [{"wamid": "", "status": "read"}]},
+        {"statuses": [{"wamid": "w", "status": "read", "outbound_id": "1"}]},
+    ):
+        response = client.post("/api/v1/channels/whatsapp/statuses", json=body, headers=AUTH)
+        assert response.status_code == 422, body

@@ -42,3 +42,20 @@ class OutboundMessage(Base):
 
     ticket: Mapped[Ticket | None] = relationship()
     message: Mapped[Message | None] = relationship()
+
+
+class ChannelReceipt(Base):
+    """What the customer's messaging app says happened to one message it carried (WhatsApp: sent, delivered, read,
+    failed), keyed by the app's own message id (the `wamid` the Graph API returned). One outbox row can be several
+    app messages (a long text is split), so several receipts can belong to one row."""
+
+    __tablename__ = "channel_receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbound_id: Mapped[int] = mapped_column(ForeignKey("outbound_message.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20), default="whatsapp")
+    external_id: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20))  # sent | delivered | read | failed
+    error: Mapped[str | None] = mapped_column(Text)  # Meta's code and reason, when failed
+    status_at: Mapped[datetime | None] = mapped_column()  # when the app says it happened
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

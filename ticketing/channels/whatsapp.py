@@ -111,3 +111,20 @@ def plan_for_ticket(
         "message": message or "",
     }
     return plan_delivery(kind, state, templates, ticket.language, values)
+
+
+def window_view(ticket: Any, now: datetime, templates: dict[str, Any]) -> dict[str, Any] | None:
+    """What an agent needs to know about a WhatsApp ticket's window before replying (None for other channels):
+    when it closes, and while closed how a reply goes — as the business file's template, or not at all."""
+    if ticket.channel != "whatsapp":
+        return None
+    state = window(last_customer_message_at(ticket.messages, ticket.received_at), now)
+    template = templates.get("agent_reply")
+    replies = "text" if state.open else "template" if template is not None else "undeliverable"
+    return {
+        "open": state.open,
+        "last_customer_message_at": state.last_customer_message_at,
+        "closes_at": state.closes_at,
+        "replies": replies,
+        "reply_template": template.name if template is not None else None,
+    }

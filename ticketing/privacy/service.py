@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, delete, false, func, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from ticketing.channels.models import OutboundMessage
+from ticketing.channels.models import ChannelReceipt, OutboundMessage
 from ticketing.conversations.models import Conversation
 from ticketing.customers.models import Customer
 from ticketing.kb.models import KbGap
@@ -294,6 +294,8 @@ def _forget_conversations(session: Session, holdings: Holdings) -> None:
             .where(Conversation.conversation_id.in_(conversations))
             .values(conversation_id=literal("erased:") + cast(Conversation.id, String))
         )
+    erased = select(OutboundMessage.id).where(or_(*outbound))
+    session.execute(delete(ChannelReceipt).where(ChannelReceipt.outbound_id.in_(erased)))
     session.execute(delete(OutboundMessage).where(or_(*outbound)))
 
 

@@ -1,14 +1,13 @@
 """HTTP routes of the ticket API: parse, call the service, serialise."""
 
 import hashlib
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from ticketing.agents import service as agents
-from ticketing.channels import outbox, whatsapp
+from ticketing.channels import outbox, receipts, whatsapp
 from ticketing.channels.models import OutboundMessage
 from ticketing.deps import BusinessDep, NowDep, PrincipalDep, SessionDep
 from ticketing.errors import Forbidden, error_responses
@@ -92,7 +91,7 @@ def ticket_out(ticket: Ticket, assignee: str | None) -> dict:
     }
 
 
-def delivery_out(row: OutboundMessage | None) -> dict | None:
+def delivery_out(row: OutboundMessage | None, on_whatsapp: dict | None = None) -> dict | None:
     if row is None:
         return None
     return {
@@ -100,15 +99,15 @@ def delivery_out(row: OutboundMessage | None) -> dict | None:
         "attempts": row.attempts,
         "last_error": row.last_error,
         "delivered_at": row.delivered_at,
+        "whatsapp": on_whatsapp,
     }
 
 
-def _detail(session, ticket: Ticket, names: dict[int, str], now: datetime) -> dict:
+def _detail(session, ticket: Ticket, names: dict[int, str], now: datetime, business) -> dict:
     deliveries = outbox.delivery_of_messages(session, [m.id for m in ticket.messages if m.delivery_status])
+    on_whatsapp = receipts.of_outbound(session, [row.id for row in deliveries.values()])
     out = ticket_out(ticket, names.get(ticket.assignee_id))
-    if ticket.channel == "whatsapp":
-        state = whatsapp.window(whatsapp.last_customer_message_at(ticket.messages, ticket.received_at), now)
-        out["whatsapp_window"] = asdict(state)
+    out["whatsapp_window"] = whatsapp.window_view(ticket, now, business.config.whatsapp.templates)
     out["messages"] = [
         {
             "id": m.id,
@@ -118,7 +117,7 @@ def _detail(session, ticket: Ticket, names: dict[int, str], now: datetime) -> di
             "internal": m.internal,
             "source": m.source,
             "created_at": m.created_at,
-            "delivery": delivery_out(deliveries.get(m.id)),
+            "delivery": delivery_out(row := deliveries.get(m.id), on_whatsapp.get(row.id) if row is not None else None),
         }
         for m in ticket.messages
     ]
@@ -202,10 +201,14 @@ def list_tickets(
 
 @router.get("/tickets/by-number/{number}", response_model=TicketDetail, responses=error_responses(404))
 def get_ticket_by_number(
-    number: Annotated[str, Path(max_length=40)], session: SessionDep, principal: PrincipalDep, now: NowDep
+    number: Annotated[str, Path(max_length=40)],
+    session: SessionDep,
+    principal: PrincipalDep,
+    now: NowDep,
+    business: BusinessDep,
 ):
     """One ticket by its number (T-000123), with messages and timeline."""
-    return _detail(session, *service.ticket_detail(session, number=number, teams=principal.teams), now)
+    return _detail(session, *service.ticket_detail(session, number=number, teams=principal.teams), now, business)
 
 
 @router.post(
@@ -246,9 +249,9 @@ def lookup_ticket_for_customer(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=error_responses(404))
-def get_ticket(ticket_id: DbId, session: SessionDep, principal: PrincipalDep, now: NowDep):
+def get_ticket(ticket_id: DbId, session: SessionDep, principal: PrincipalDep, now: NowDep, business: BusinessDep):
     """One ticket with its messages and timeline (and, on WhatsApp, the state of the 24-hour window)."""
-    return _detail(session, *service.ticket_detail(session, ticket_id=ticket_id, teams=principal.teams), now)
+    return _detail(session, *service.ticket_detail(session, ticket_id=ticket_id, teams=principal.teams), now, business)
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut, responses=error_responses(*BODY_ERRORS, 404, 409))

@@ -80,6 +80,14 @@ class TicketOut(BaseModel):
     updated_at: datetime
 
 
+class WhatsAppDeliveryOut(BaseModel):
+    """Meta's latest status for the message (for a long text split in several: the least advanced piece's)."""
+
+    status: Literal["sent", "delivered", "read", "failed"]
+    error: str | None = Field(description="Meta's code and reason, when WhatsApp could not deliver it")
+    at: datetime | None = Field(description="When it happened, as Meta says")
+
+
 class DeliveryOut(BaseModel):
     """How a message on its way to the customer is doing."""
 
@@ -87,6 +95,9 @@ class DeliveryOut(BaseModel):
     attempts: int = Field(description="Sends tried so far")
     last_error: str | None = Field(description="Why the last try did not deliver it, if it did not")
     delivered_at: datetime | None
+    whatsapp: WhatsAppDeliveryOut | None = Field(
+        default=None, description="On WhatsApp: what Meta says happened to it once the channel sent it"
+    )
 
 
 class MessageOut(BaseModel):
@@ -137,6 +148,11 @@ class WhatsAppWindowOut(BaseModel):
     open: bool
     last_customer_message_at: datetime | None
     closes_at: datetime | None
+    replies: Literal["text", "template", "undeliverable"] = Field(
+        description="How an agent's reply goes now: as text (open), as the approved template (closed), or not at all "
+        "(closed, and the business file names no template for agent replies)"
+    )
+    reply_template: str | None = Field(description="The approved template for agent replies outside the window")
 
 
 class TicketDetail(TicketOut):

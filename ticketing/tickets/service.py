@@ -286,6 +286,10 @@ def change_status(
         if plan.send:
             template = {"whatsapp_template": plan.template} if plan.template else None
             outbox.enqueue(session, ticket=ticket, kind="ticket_resolved", now=now, payload=template)
+            if plan.template:
+                name = plan.template["name"]
+                reason = f"outside WhatsApp's 24-hour window: the survey goes as the approved template {name}"
+                _event(session, ticket, "csat_by_template", "system", reason, now, {"template": name})
         else:
             _event(session, ticket, "csat_skipped", "system", plan.reason, now)
         if sla_policy.missed(ticket.resolution_due_at, now):
