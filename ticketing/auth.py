@@ -6,6 +6,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -45,13 +46,24 @@ def _sign(payload: bytes, secret: str) -> str:
 
 
 def issue_session_token(agent_id: int, secret: str, now: float | None = None) -> str:
-    payload = json.dumps({"agent": agent_id, "exp": int((now or time.time()) + SESSION_SECONDS)}).encode()
+    issued = now or time.time()
+    claims = {"agent": agent_id, "iat": round(issued, 3), "exp": int(issued + SESSION_SECONDS)}
+    payload = json.dumps(claims).encode()
     body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
     return f"agt.{body}.{_sign(payload, secret)}"
 
 
-def read_session_token(token: str, secret: str, now: float | None = None) -> int:
-    """Return the agent id of a valid, unexpired session token; raise Unauthorized otherwise."""
+@dataclass(frozen=True)
+class SessionToken:
+    agent_id: int
+    issued_at: float  # seconds since the epoch; a session issued before the agent logged out has ended
+
+
+def read_session_token(token: str, secret: str, now: float | None = None) -> SessionToken:
+    """The agent and issue time of a validly signed, unexpired session token; raise Unauthorized otherwise.
+
+    Whether the session has since been ended (the agent logged out) is the agent's to say: `session_ended`.
+    """
     try:
         _, body, signature = token.split(".")
         payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
@@ -62,7 +74,12 @@ def read_session_token(token: str, secret: str, now: float | None = None) -> int
         raise Unauthorized("invalid session token")
     if claims.get("exp", 0) < (now or time.time()):
         raise Unauthorized("session expired; log in again")
-    return int(claims["agent"])
+    return SessionToken(int(claims["agent"]), float(claims.get("iat", 0)))
+
+
+def session_ended(token: SessionToken, sessions_ended_at: datetime | None) -> bool:
+    """True when the agent logged out after this token was issued (logging out ends the agent's every session)."""
+    return sessions_ended_at is not None and token.issued_at <= sessions_ended_at.replace(tzinfo=UTC).timestamp()
 
 
 def bearer(header: str | None) -> str:

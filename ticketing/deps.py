@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from ticketing.agents.models import Agent
-from ticketing.auth import SERVICE, Principal, bearer, is_service_token, read_session_token
+from ticketing.auth import SERVICE, Principal, bearer, is_service_token, read_session_token, session_ended
 from ticketing.business.runtime import Business
 from ticketing.errors import Unauthorized
 
@@ -45,10 +45,12 @@ async def get_principal(request: Request) -> Principal:
         return SERVICE  # the action server: no database needed to know it
     if not token.startswith("agt."):
         raise Unauthorized("invalid token")
-    agent_id = read_session_token(token, settings.secret_key.get_secret_value())
-    agent = await run_in_threadpool(_find_agent, request.app.state.sessions, agent_id)
+    claims = read_session_token(token, settings.secret_key.get_secret_value())
+    agent = await run_in_threadpool(_find_agent, request.app.state.sessions, claims.agent_id)
     if agent is None:
         raise Unauthorized("unknown agent")
+    if session_ended(claims, agent.sessions_ended_at):
+        raise Unauthorized("session ended (logged out); log in again")
     return Principal(
         kind="agent",
         name=agent.email,

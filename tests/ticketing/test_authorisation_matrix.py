@@ -75,6 +75,9 @@ def console(own_team: int, other_team: int, supervisor: int, *, anonymous: int =
 MESSAGE = {"author": "agent", "body": "Hola, ya lo estoy revisando"}
 CONSOLE_FORM = {"body": "Hola, ya lo estoy revisando", "kind": "reply"}
 
+# Logging out ends every session of the agent, so the callers' tokens stop working after these.
+LAST = {("POST", "/console/logout"), ("POST", "/api/v1/auth/logout")}
+
 # (method, path as the app declares it) -> Row. {ticket_id} and {number} are a logistics ticket's.
 ENDPOINTS: dict[tuple[str, str], Row] = {
     # --- ticket API ---
@@ -106,6 +109,8 @@ ENDPOINTS: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/privacy/requests"): api(403, 403, 403, 200),
     # --- agents ---
     ("POST", "/api/v1/auth/login"): same(200, json={"email": "laura@condorstore.cl", "password": "condor-demo"}),
+    # logging out ends the agent's every session: these two rows run last (see LAST)
+    ("POST", "/api/v1/auth/logout"): api(403, 204, 204, 204),
     ("GET", "/api/v1/agents/me"): api(403, 200, 200, 200),
     ("PUT", "/api/v1/agents/me/status"): api(403, 200, 200, 200, json={"status": "online"}),
     ("GET", "/api/v1/agents"): api(200, 200, 200, 200),
@@ -199,7 +204,7 @@ def test_every_route_answers_each_caller_as_the_matrix_says(server, settings):
         values = {**PATH_VALUES, "ticket_id": created["id"], "number": created["number"]}
 
         wrong = []
-        for (method, path), row in sorted(ENDPOINTS.items(), key=lambda item: item[0][1]):
+        for (method, path), row in sorted(ENDPOINTS.items(), key=lambda item: (item[0] in LAST, item[0][1])):
             target = path.format(**{**values, "name": FILES.get(path)})
             for caller in CALLERS:
                 token = tokens[caller]

@@ -219,3 +219,32 @@ def test_deflection_counts_the_conversations_the_bot_ended_without_a_ticket(clie
     agent = login(client, "luis@condorstore.cl")
     refused = client.post("/api/v1/conversations", json={"conversation_id": "x", "language": "es"}, headers=agent)
     assert refused.status_code == 403
+
+
+def test_logging_out_ends_the_session_everywhere_a_copied_cookie_included(client):
+    assert console_login(client, "luis@condorstore.cl").status_code == 303
+    stolen = client.cookies[SESSION_COOKIE]  # e.g. copied from a shared computer's browser
+    api_token = login(client, "luis@condorstore.cl")  # the same agent's API session
+    page = client.get("/console?view=team")
+    response = client.post("/console/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/console?bye=1"
+
+    client.cookies.clear()
+    client.cookies[SESSION_COOKIE] = stolen
+    again = client.get("/console/tickets/T-000001", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"].startswith("/console?expired=1")
+    assert client.get("/api/v1/agents/me", headers=api_token).status_code == 401
+    # Logging in again works at once; another agent's sessions were never touched.
+    assert console_login(client, "luis@condorstore.cl").status_code == 303
+    assert 'action="/console/logout"' in client.get("/console?view=team").text  # the queue, not the login form
+
+
+def test_the_api_logout_ends_the_token_and_is_for_agents_only(client):
+    ana = login(client, "ana@condorstore.cl")
+    luis = login(client, "luis@condorstore.cl")
+    assert client.post("/api/v1/auth/logout", headers=AUTH).status_code == 403
+    assert client.post("/api/v1/auth/logout", headers=ana).status_code == 204
+    refused = client.get("/api/v1/agents/me", headers=ana)
+    assert refused.status_code == 401 and "log in again" in refused.json()["detail"]
+    assert client.get("/api/v1/agents/me", headers=luis).status_code == 200
+    assert client.get("/api/v1/agents/me", headers=login(client, "ana@condorstore.cl")).status_code == 200

@@ -34,4 +34,6 @@ class Agent(Base):
     # Kept in the same transaction as every assignment change, under the agent's row lock.
     open_assigned: Mapped[int] = mapped_column(default=0)
     last_assigned_at: Mapped[datetime | None]
+    # Logging out ends every session token issued before this moment (console cookie and API bearer alike).
+    sessions_ended_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,6 @@
 """Agents log in, see themselves and change their status; coming online drains their teams' queues."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from ticketing.agents import service
 from ticketing.agents.models import Agent
@@ -42,6 +42,15 @@ def login(login_in: LoginIn, request: Request, session: SessionDep):
     )
     token = issue_session_token(agent.id, request.app.state.settings.secret_key.get_secret_value())
     return {"token": token, "agent": agent_out(agent)}
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response, responses=error_responses(401, 403))
+def logout(session: SessionDep, principal: PrincipalDep):
+    """End the agent's sessions: this token and every other issued to the agent until now (the console's too)."""
+    if principal.agent_id is None:
+        raise Forbidden("only agents have sessions; the service token is not one")
+    service.end_sessions(session, service.get_agent(session, principal.agent_id))
+    return Response(status_code=204)
 
 
 @router.get("/agents/me", response_model=AgentOut, responses=error_responses(401, 403))

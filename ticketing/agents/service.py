@@ -1,6 +1,6 @@
 """Teams and agents: load them from the business file; agents log in and change their status."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 from sqlalchemy import func, select
@@ -69,6 +69,15 @@ def get_agent(session: Session, agent_id: int) -> Agent:
     if agent is None:
         raise NotFound(f"agent {agent_id} does not exist")
     return agent
+
+
+def end_sessions(session: Session, agent: Agent) -> None:
+    """Log the agent out everywhere: every session token issued until now stops working (console and API).
+
+    Wall-clock time, as the tokens' issue times are: a token issued after this moment (logging in again) works.
+    """
+    agent.sessions_ended_at = datetime.now(UTC)
+    session.commit()
 
 
 def set_status(session: Session, agent: Agent, status: str) -> Agent:

@@ -140,8 +140,10 @@ def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, viewer: ViewerDep, csrf: Annotated[str, Form(max_length=200)] = ""):
+def logout(request: Request, viewer: ViewerDep, session: SessionDep, csrf: Annotated[str, Form(max_length=200)] = ""):
+    """Log out: this browser's cookie goes, and every session of the agent ends (a copied cookie stops working)."""
     check_csrf(request, viewer, csrf)
+    agents.end_sessions(session, agents.get_agent(session, viewer.agent.id))
     response = _redirect("/console?bye=1")
     clear_session(response)
     return response

@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from ticketing.agents.models import Agent
-from ticketing.auth import SESSION_SECONDS, read_session_token
+from ticketing.auth import SESSION_SECONDS, read_session_token, session_ended
 from ticketing.console.words import LANGUAGES, PRIORITY_NAMES, STATUS_NAMES, WORDS
 from ticketing.errors import DomainError, Unauthorized
 
@@ -122,12 +122,14 @@ async def current_viewer(request: Request) -> Viewer:
     if not token:
         raise LoginRequired("log in first")
     try:
-        agent_id = read_session_token(token, request.app.state.settings.secret_key.get_secret_value())
+        claims = read_session_token(token, request.app.state.settings.secret_key.get_secret_value())
     except Unauthorized as exc:
         raise LoginRequired(exc.detail) from None
-    agent = await run_in_threadpool(_load_agent, request.app.state.sessions, agent_id)
+    agent = await run_in_threadpool(_load_agent, request.app.state.sessions, claims.agent_id)
     if agent is None:
         raise LoginRequired("unknown agent")
+    if session_ended(claims, agent.sessions_ended_at):
+        raise LoginRequired("session ended; log in again")
     return Viewer(agent=agent, token=token, language=page_language(request, agent))
 
 
