@@ -92,6 +92,8 @@ class Stack:
         base.setdefault("ACTIONS_OUTBOX_DB", str(var_dir / "actions-outbox.db"))
         base.setdefault("BOT_TRACKER_DB", str(var_dir / "tracker.db"))
         base.setdefault("WHATSAPP_INBOX_DB", str(var_dir / "whatsapp-inbox.db"))
+        base["WHATSAPP_TICKETING_URL"] = ticketing_url
+        base.setdefault("WHATSAPP_TICKETING_TOKEN", base.get("TICKETING_API_TOKEN", ""))
         # The chat widget: browsers reach Rasa's socket.io here, from pages of the backend's origin.
         base.setdefault("TICKETING_WIDGET_SOCKET_URL", f"http://localhost:{ports.rasa}")
         # The same site by name and by address (a browser sends whichever the address bar shows).

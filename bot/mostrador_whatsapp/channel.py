@@ -9,7 +9,9 @@ A POST is answered as soon as its signature is checked and its body is kept in t
 worker (its own thread and event loop, so the bot's CPU work never holds up an acknowledgement) then takes
 notifications in order: statuses are recorded, each customer message is
 claimed by its wamid (duplicates dropped) and goes through the bot, one at a time per customer and concurrently
-across customers. The bot's answers go out through the Graph API (graph.py) as WhatsApp messages (messages.py).
+across customers. Statuses of what the backend sent (agent replies, resolutions: their outbox id travels with
+them) are reported to the backend (`POST /api/v1/channels/whatsapp/statuses`, with the service token), first
+with the wamid the Graph API returned, then with each of Meta's statuses for it. The bot's answers go out through the Graph API (graph.py) as WhatsApp messages (messages.py).
 What the backend pushes (`trigger_intent` with `output_channel=latest`) comes back here through
 `get_output_channel`, so an agent's reply reaches the customer's phone from any Rasa server.
 """
@@ -53,6 +55,33 @@ MAX_IN_FLIGHT = int(os.environ.get("WHATSAPP_CONCURRENCY", "4"))
 # A button id that names an intent only the backend pushes (trigger_intent) is not one of ours.
 NOT_A_BUTTON = PUSHED_INTENTS | {TYPED_INTERNAL_INTENT}
 SEND_RETRY_DELAYS = (5, 15, 60, 300, 900)
+REPORT_RETRY_DELAYS = (1, 2, 5, 15, 60, 300)  # statuses the backend could not take: tried again, never dropped
+STATUSES_PATH = "/api/v1/channels/whatsapp/statuses"
+REPORTED = ("sent", "delivered", "read", "failed")  # Meta's statuses the backend records (not e.g. "deleted")
+
+
+def report_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Meta's errors on a failed status, as the backend takes them (code, title, message, details)."""
+    out = []
+    for error in errors[:10]:
+        data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+        code = error.get("code")
+        out.append(
+            {
+                "code": code if isinstance(code, int) and not isinstance(code, bool) and code >= 0 else None,
+                "title": str(error["title"])[:1000] if error.get("title") else None,
+                "message": str(error["message"])[:1000] if error.get("message") else None,
+                "details": str(data["details"])[:1000] if data.get("details") else None,
+            }
+        )
+    return out
+
+
+def outbound_id(ref: str | None) -> int | None:
+    try:
+        return int(ref) if ref is not None else None
+    except ValueError:
+        return None
 
 
 def _error(status: int, code: str, detail: str) -> HTTPResponse:
@@ -81,6 +110,9 @@ class WhatsAppRuntime:
         self._thread: threading.Thread | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._dispatched = 0
+        self._report_wake = asyncio.Event()
+        self._reporter: asyncio.Task | None = None
+        self._backend: Any = None  # aiohttp session to the ticketing backend, in the worker's loop
 
     # --- lifecycle (Sanic listeners of the blueprint)
     def start(self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
@@ -97,14 +129,22 @@ class WhatsAppRuntime:
             asyncio.set_event_loop(loop)
             self.loop = loop
             self._wake = asyncio.Event()
+            self._report_wake = asyncio.Event()
             self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
             self._worker = loop.create_task(self._work())
+            if self.settings.ticketing_token:
+                self._reporter = loop.create_task(self._report_statuses())
+            else:
+                log.warning("WHATSAPP_TICKETING_TOKEN is not set: delivery statuses are not reported to the backend")
             ready.set()
             try:
                 loop.run_until_complete(self._worker)
             except asyncio.CancelledError:
                 pass
             finally:
+                if self._reporter is not None:
+                    self._reporter.cancel()
+                    loop.run_until_complete(asyncio.gather(self._reporter, return_exceptions=True))
                 loop.run_until_complete(self._close_worker_side())
                 loop.close()
 
@@ -114,6 +154,8 @@ class WhatsAppRuntime:
 
     async def _close_worker_side(self) -> None:
         await self.graph.close()
+        if self._backend is not None:
+            await self._backend.close()
         if self.inbox is not None:
             await self.inbox.close()
 
@@ -169,7 +211,19 @@ class WhatsAppRuntime:
         try:
             messages, statuses = read_notification(parse_body(body))
             for status in statuses:
-                self.inbox.status(status.wamid, status.recipient, status.status, status.errors)
+                known, ref = self.inbox.status(status.wamid, status.recipient, status.status, status.errors)
+                if status.status in REPORTED and (ref is not None or not known):
+                    # What the backend sent, or sent by another Rasa server (the backend knows its wamid): reported.
+                    # A status of the bot's own answer, sent from here, concerns nobody else.
+                    self._queue_report(
+                        {
+                            "wamid": status.wamid[:200],
+                            "status": status.status,
+                            "timestamp": status.timestamp or None,
+                            "outbound_id": outbound_id(ref),
+                            "errors": report_errors(status.errors),
+                        }
+                    )
                 if status.status == "failed":
                     log.warning(
                         "WhatsApp could not deliver %s to %s: %s", status.wamid, masked(status.recipient), status.errors
@@ -262,7 +316,67 @@ class WhatsAppRuntime:
                 log.error("WhatsApp send to %s failed for good: %s", masked(recipient), error)
                 self.inbox.failed(recipient, message_ref, str(error))
             return
+        self._sent(wamid, recipient, message_ref)
+
+    def _sent(self, wamid: str, recipient: str, message_ref: str | None) -> None:
+        """Meta took the message: kept with its wamid, and the backend told which of its messages that is."""
+        assert self.inbox is not None
         self.inbox.sent(wamid, recipient, message_ref)
+        if wamid and (ref := outbound_id(message_ref)) is not None:
+            self._queue_report(
+                {"wamid": wamid[:200], "status": "sent", "outbound_id": ref, "timestamp": int(time.time())}
+            )
+
+    # --- telling the backend
+    def _queue_report(self, item: dict[str, Any]) -> None:
+        assert self.inbox is not None
+        if not self.settings.ticketing_token:
+            return
+        self.inbox.report(item)
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._report_wake.set)
+
+    async def _report_statuses(self) -> None:
+        """Send waiting statuses to the backend as soon as there are some (and every second, for retries)."""
+        import aiohttp
+
+        self._backend = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=10),
+            headers={"Authorization": f"Bearer {self.settings.ticketing_token}"},
+        )
+        url = self.settings.ticketing_url + STATUSES_PATH
+        while True:
+            self._report_wake.clear()
+            try:
+                await self._flush_reports(url)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reporting WhatsApp statuses to the backend failed; trying again in a second")
+            try:
+                await asyncio.wait_for(self._report_wake.wait(), timeout=1)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _flush_reports(self, url: str) -> None:
+        import aiohttp
+
+        assert self.inbox is not None
+        while due := self.inbox.due_reports():
+            ids = [report_id for report_id, _, _ in due]
+            delay = REPORT_RETRY_DELAYS[min(max(a for _, _, a in due), len(REPORT_RETRY_DELAYS) - 1)]
+            try:
+                async with self._backend.post(url, json={"statuses": [item for _, item, _ in due]}) as answer:
+                    status, text = answer.status, await answer.text()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                log.warning("backend unreachable for %d WhatsApp statuses (%r); again in %ss", len(ids), exc, delay)
+                self.inbox.report_later(ids, delay)
+                return
+            if status >= 300:
+                log.warning("backend answered %s to %d WhatsApp statuses: %s", status, len(ids), text[:300])
+                self.inbox.report_later(ids, delay)
+                return
+            self.inbox.reported(ids)
 
     async def _retry_sends(self) -> None:
         assert self.inbox is not None
@@ -277,7 +391,7 @@ class WhatsAppRuntime:
                     self.inbox.failed(recipient, message_ref, str(error))
                     self.inbox.drop_send(send_id)
                 continue
-            self.inbox.sent(wamid, recipient, message_ref)
+            self._sent(wamid, recipient, message_ref)
             self.inbox.drop_send(send_id)
 
 

@@ -7,6 +7,10 @@ there on restart and processes it then. SQLite in write-ahead-log mode with `syn
 the process dying (it is in the log file), a power cut may lose the last moments (`WHATSAPP_INBOX_SYNC=full` waits
 for the disk on every commit instead).
 
+Statuses for the backend: what it sent (an agent's reply, a resolution) is reported to it with the wamid Meta
+gave it, then with each status Meta tells about that wamid. The reports wait here until the backend has them, so
+neither the backend being down nor this server restarting loses a delivered or read tick.
+
 Duplicates: Meta retries a notification it thinks was not received, for up to a day, with the same message ids
 (wamid). Each wamid is claimed once before the bot sees it — in Redis (`SET NX`, two days) when several Rasa
 servers share the work, otherwise in this file. The claim carries the inbox row, so the server that claimed a
@@ -46,6 +50,13 @@ CREATE TABLE IF NOT EXISTS outbound (
     error TEXT,
     sent_at REAL NOT NULL,
     updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status_report (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pending_send (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -132,6 +143,10 @@ class Inbox:
     @_locked
     def forget_old(self) -> None:
         self.db.execute("DELETE FROM seen WHERE seen_at < ?", (time.time() - SEEN_SECONDS,))
+        # A status the backend would not take for two days (a wrong token that nobody fixed): given up.
+        gone = self.db.execute("DELETE FROM status_report WHERE created_at < ?", (time.time() - SEEN_SECONDS,))
+        if gone.rowcount:
+            log.error("%d WhatsApp statuses were never taken by the backend in two days: dropped", gone.rowcount)
 
     # --- what was sent, and what Meta says happened to it
     @_locked
@@ -154,8 +169,9 @@ class Inbox:
         )
 
     @_locked
-    def status(self, wamid: str, recipient: str, status: str, errors: list[dict[str, Any]]) -> str | None:
-        """Record a delivery status (never going back from read to delivered); the message's ref, if any."""
+    def status(self, wamid: str, recipient: str, status: str, errors: list[dict[str, Any]]) -> tuple[bool, str | None]:
+        """Record a delivery status (never going back from read to delivered). Whether this server sent that
+        message, and its ref (the backend's outbox id) if it had one."""
         rank = {"sent": 0, "delivered": 1, "read": 2, "failed": 3}
         error = json.dumps(errors[:3])[:2000] if errors else None
         now = time.time()
@@ -165,18 +181,50 @@ class Inbox:
                 "INSERT INTO outbound (wamid, recipient, status, error, sent_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (wamid, recipient, status, error, now, now),
             )
-            return None
+            return False, None
         if rank.get(status, 0) >= rank.get(row[0], 0):
             self.db.execute(
                 "UPDATE outbound SET status = ?, error = COALESCE(?, error), updated_at = ? WHERE wamid = ?",
                 (status, error, now, wamid),
             )
-        return row[1]
+        return True, row[1]
 
     @_locked
     def outbound_status(self, wamid: str) -> tuple[str, str | None] | None:
         row = self.db.execute("SELECT status, error FROM outbound WHERE wamid = ?", (wamid,)).fetchone()
         return (row[0], row[1]) if row else None
+
+    # --- statuses on their way to the backend
+    @_locked
+    def report(self, item: dict[str, Any]) -> None:
+        now = time.time()
+        self.db.execute(
+            "INSERT INTO status_report (body, next_attempt_at, created_at) VALUES (?, ?, ?)",
+            (json.dumps(item), now, now),
+        )
+
+    @_locked
+    def due_reports(self, limit: int = 100) -> list[tuple[int, dict[str, Any], int]]:
+        rows = self.db.execute(
+            "SELECT id, body, attempts FROM status_report WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
+            (time.time(), limit),
+        ).fetchall()
+        return [(r[0], json.loads(r[1]), r[2]) for r in rows]
+
+    @_locked
+    def reported(self, report_ids: list[int]) -> None:
+        self.db.executemany("DELETE FROM status_report WHERE id = ?", [(i,) for i in report_ids])
+
+    @_locked
+    def report_later(self, report_ids: list[int], delay: float) -> None:
+        self.db.executemany(
+            "UPDATE status_report SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+            [(time.time() + delay, i) for i in report_ids],
+        )
+
+    @_locked
+    def waiting_reports(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM status_report").fetchone()[0]
 
     # --- sends that failed for a temporary reason, retried later
     @_locked

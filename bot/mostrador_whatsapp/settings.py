@@ -17,6 +17,10 @@ class WhatsAppSettings:
     inbox_path: Path  # the durable inbox (SQLite) of this Rasa server
     redis_url: str | None  # shared de-duplication of Meta's retries across Rasa servers
     send_timeout_seconds: float
+    # The ticketing backend and its service token (TICKETING_API_TOKEN): Meta's delivery statuses of the messages the
+    # backend sent (agent replies, resolutions) are reported there. Without the token they stay in the inbox file only.
+    ticketing_url: str = "http://localhost:8000"
+    ticketing_token: str = ""
 
     @property
     def configured(self) -> bool:
@@ -44,4 +48,6 @@ class WhatsAppSettings:
             inbox_path=Path(env.get("WHATSAPP_INBOX_DB", REPO_ROOT / "var" / "whatsapp-inbox.db")),
             redis_url=env.get("WHATSAPP_REDIS_URL") or None,
             send_timeout_seconds=float(env.get("WHATSAPP_SEND_TIMEOUT", "10")),
+            ticketing_url=env.get("WHATSAPP_TICKETING_URL", "http://localhost:8000").rstrip("/"),
+            ticketing_token=env.get("WHATSAPP_TICKETING_TOKEN", ""),
         )

@@ -5,6 +5,7 @@ import concurrent.futures
 import json
 import sqlite3
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -175,6 +176,70 @@ def test_statuses_are_recorded_against_the_message_sent_and_never_read_as_custom
         time.sleep(0.1)
     assert row == ("read", phone.wa_id)
     assert phone.tracker_texts() == ["hola"]
+
+
+def whatsapp_ticket(api, phone) -> dict:
+    """A ticket for this WhatsApp customer, who just wrote (the window is open)."""
+    wrote = datetime.now(UTC).isoformat()
+    body = {
+        "customer": {"name": "Camila Rojas", "phone": f"+{phone.wa_id}"},
+        "description": "Mi pedido CS-1234567 no ha llegado",
+        "channel": "whatsapp",
+        "language": "es",
+        "conversation_id": phone.wa_id,
+        "consent": True,
+        "transcript": [{"sender": "customer", "text": "hola", "timestamp": wrote}],
+        "received_at": wrote,
+    }
+    response = api.post("/api/v1/tickets", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def wait_for_delivery(api, ticket: dict, message_id: int, predicate, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        detail = api.get(f"/api/v1/tickets/{ticket['id']}").json()
+        delivery = next(m for m in detail["messages"] if m["id"] == message_id)["delivery"]
+        if predicate(delivery.get("whatsapp")) or time.monotonic() > deadline:
+            return delivery
+        time.sleep(0.1)
+
+
+def test_metas_statuses_of_an_agents_reply_reach_its_ticket_and_are_never_read_as_customer_text(phone, api):
+    phone.say("hola")
+    phone.wait(lambda s: len(s) >= 1)
+    ticket = whatsapp_ticket(api, phone)
+
+    count = len(phone.received())
+    reply = api.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": "Sale hoy."}).json()
+    carried = phone.wait_for_text("Sale hoy.", after=count)
+    # The channel tells the backend which wamid carried the reply…
+    assert wait_for_delivery(api, ticket, reply["id"], lambda w: w is not None)["whatsapp"]["status"] == "sent"
+    # …so Meta's statuses for that wamid land on the reply, in Meta's own format.
+    phone.notify("status", status="delivered", status_wamid=carried.wamid)
+    on_whatsapp = wait_for_delivery(api, ticket, reply["id"], lambda w: w["status"] == "delivered")["whatsapp"]
+    assert on_whatsapp["status"] == "delivered"
+    phone.notify("status", status="read", status_wamid=carried.wamid)
+    phone.notify("status", status="delivered", status_wamid=carried.wamid)  # late: never goes back from read
+    assert wait_for_delivery(api, ticket, reply["id"], lambda w: w["status"] == "read")["whatsapp"]["status"] == "read"
+    time.sleep(1)
+    assert wait_for_delivery(api, ticket, reply["id"], lambda w: True)["whatsapp"]["status"] == "read"
+
+    # A reply Meta took but could not deliver: failed, with Meta's code and reason, on the reply and the timeline.
+    count = len(phone.received())
+    second = api.post(
+        f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": "¿Sigues ahí?"}
+    ).json()
+    carried = phone.wait_for_text("¿Sigues ahí?", after=count)
+    phone.notify("status_failed", status_wamid=carried.wamid)
+    failed = wait_for_delivery(api, ticket, second["id"], lambda w: w and w["status"] == "failed")["whatsapp"]
+    assert failed["status"] == "failed"
+    assert failed["error"].startswith("WhatsApp error 131047: Message failed to send because more than 24 hours")
+    timeline = api.get(f"/api/v1/tickets/{ticket['id']}").json()["timeline"]
+    assert [e["kind"] for e in timeline].count("whatsapp_not_delivered") == 1
+    said = [t for t in phone.tracker_texts() if not t.startswith("EXTERNAL:")]  # the backend's pushes
+    assert said == ["hola"]  # no status became something the customer said
 
 
 def test_graph_errors_are_retried_and_the_answer_still_arrives(phone, stack):

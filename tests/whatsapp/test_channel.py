@@ -1,10 +1,16 @@
 """The channel's output side where no Graph API is involved."""
 
 import asyncio
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import aiohttp
 import pytest
 
-from mostrador_whatsapp.channel import SendFailed, WhatsAppInput
+from mostrador_whatsapp.channel import STATUSES_PATH, SendFailed, WhatsAppInput, WhatsAppRuntime, report_errors
+from mostrador_whatsapp.inbox import Inbox
 from mostrador_whatsapp.settings import WhatsAppSettings
 
 
@@ -14,3 +20,80 @@ def test_a_push_to_a_whatsapp_conversation_on_a_server_without_whatsapp_settings
     assert output is not None  # Rasa would otherwise collect the message and answer 200
     with pytest.raises(SendFailed, match=r"whatsapp 0 \(temporary\): the WhatsApp channel is not configured"):
         asyncio.run(output.send_response("56912345678", {"text": "Hola"}))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Backend(ThreadingHTTPServer):
+    """A stand-in for the ticketing backend's statuses route: records what it is sent, answers 200."""
+
+    def __init__(self, port: int):
+        self.received: list[tuple[str | None, dict]] = []
+        backend = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                backend.received.append((self.headers.get("Authorization"), body))
+                answer = json.dumps({"recorded": len(body["statuses"]), "unknown": []}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_statuses_for_the_backend_wait_in_the_inbox_while_it_is_down_and_go_when_it_is_back(tmp_path):
+    port = free_port()
+    settings = WhatsAppSettings(
+        "secret", "verify", "token", "106540352242922", "http://127.0.0.1:9", tmp_path / "inbox.db", None, 10,
+        ticketing_url=f"http://127.0.0.1:{port}", ticketing_token="service-token",
+    )  # fmt: skip
+    runtime = WhatsAppRuntime(settings)
+    runtime.inbox = Inbox(settings.inbox_path)
+    runtime._sent("wamid.REPLY", "56912345678", "17")  # the backend's outbox message 17 went out as wamid.REPLY
+    runtime._sent("wamid.ANSWER", "56912345678", None)  # the bot's own answer: nothing for the backend
+    url = settings.ticketing_url + STATUSES_PATH
+
+    async def flush() -> None:
+        runtime._backend = aiohttp.ClientSession(headers={"Authorization": "Bearer service-token"})
+        try:
+            await runtime._flush_reports(url)
+        finally:
+            await runtime._backend.close()
+
+    asyncio.run(flush())  # nobody listens on the port: kept, for later
+    assert runtime.inbox.waiting_reports() == 1 and runtime.inbox.due_reports() == []
+    backend = Backend(port)
+    try:
+        runtime.inbox.db.execute("UPDATE status_report SET next_attempt_at = 0")  # the retry's time has come
+        asyncio.run(flush())
+    finally:
+        backend.shutdown()
+    ((authorization, body),) = backend.received
+    assert authorization == "Bearer service-token"
+    assert [{k: v for k, v in s.items() if k != "timestamp"} for s in body["statuses"]] == [
+        {"wamid": "wamid.REPLY", "status": "sent", "outbound_id": 17}
+    ]
+    assert runtime.inbox.waiting_reports() == 0
+
+
+def test_metas_errors_are_reported_as_the_backend_takes_them():
+    errors = [
+        {"code": 131047, "title": "Re-engagement message", "error_data": {"details": "more than 24 hours"}},
+        {"code": "x", "message": "m" * 2000},
+    ]
+    assert report_errors(errors) == [
+        {"code": 131047, "title": "Re-engagement message", "message": None, "details": "more than 24 hours"},
+        {"code": None, "title": None, "message": "m" * 1000, "details": None},
+    ]

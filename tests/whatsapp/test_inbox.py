@@ -36,7 +36,8 @@ def test_a_message_is_claimed_once_but_its_own_notification_may_claim_it_again_a
 def test_statuses_never_go_back_and_keep_the_reference_of_what_was_sent(tmp_path):
     inbox = Inbox(tmp_path / "inbox.db")
     inbox.sent("wamid.OUT", "569", "17")
-    assert inbox.status("wamid.OUT", "569", "read", []) == "17"
+    assert inbox.status("wamid.OUT", "569", "read", []) == (True, "17")
+    assert inbox.status("wamid.ELSEWHERE", "569", "read", []) == (False, None)  # sent by another Rasa server
     inbox.status("wamid.OUT", "569", "delivered", [])
     assert inbox.outbound_status("wamid.OUT") == ("read", None)
     inbox.status("wamid.OUT", "569", "failed", [{"code": 131047}])
