@@ -197,3 +197,15 @@ def test_metrics_report_times_compliance_and_volume(client, clock):
     assert m["csat"] == {"answers": 1, "average": 5.0, "satisfied_rate": 1.0, "distribution": {"5": 1}}
     assert m["volume"]["by_channel"] == {"web": 1, "whatsapp": 1}
     assert client.get("/api/v1/metrics", params={"since": "2026-01-01"}, headers=AUTH).status_code == 422
+
+
+def test_the_customers_rating_and_comment_show_on_the_ticket(client):
+    ticket = create(client)
+    assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["csat"] is None
+    patch(client, ticket, status="resolved")
+    rated = client.post(
+        f"/api/v1/tickets/{ticket['id']}/csat", json={"score": 2, "comment": "tardaron mucho"}, headers=AUTH
+    )
+    assert rated.status_code == 201
+    csat = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["csat"]
+    assert (csat["score"], csat["comment"]) == (2, "tardaron mucho") and csat["answered_at"]

@@ -125,6 +125,8 @@ def _detail(session, ticket: Ticket, names: dict[int, str], now: datetime, busin
         {"kind": e.kind, "actor": e.actor, "reason": e.reason, "data": e.data, "created_at": e.created_at}
         for e in ticket.events
     ]
+    rating = service.csat_of(session, ticket.id)
+    out["csat"] = rating and {"score": rating.score, "comment": rating.comment, "answered_at": rating.created_at}
     return out
 
 

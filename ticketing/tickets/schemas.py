@@ -155,10 +155,19 @@ class WhatsAppWindowOut(BaseModel):
     reply_template: str | None = Field(description="The approved template for agent replies outside the window")
 
 
+class CsatView(BaseModel):
+    """The customer's rating of the help they got, asked when the ticket was resolved."""
+
+    score: int = Field(ge=1, le=5)
+    comment: str | None
+    answered_at: datetime
+
+
 class TicketDetail(TicketOut):
     messages: list[MessageOut]
     timeline: list[EventOut]
     whatsapp_window: WhatsAppWindowOut | None = None  # WhatsApp tickets only
+    csat: CsatView | None = None  # once the customer has rated it
 
 
 class TicketPage(BaseModel):

@@ -135,6 +135,11 @@ def ticket_detail(
     return ticket, assignee_emails(session, {ticket.assignee_id} | {m.agent_id for m in ticket.messages})
 
 
+def csat_of(session: Session, ticket_id: int) -> CsatAnswer | None:
+    """The customer's rating of this ticket, if they gave one."""
+    return session.scalar(select(CsatAnswer).where(CsatAnswer.ticket_id == ticket_id))
+
+
 def assignee_emails(session: Session, ids: set[int | None]) -> dict[int, str]:
     """Agent id -> email, for the ids given (None ignored)."""
     ids = ids - {None}
