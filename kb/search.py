@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +41,12 @@ MIN_COVERAGE = 0.40
 # A word no article uses weighs this much of the rarest known word: it is probably what the question is about.
 UNKNOWN_TERM_FACTOR = 2.0
 LEARNED_MAX_ARTICLES = 300
+# An article with fewer sample questions than this (one an editor has just written) is not judged by the ranker,
+# which learns from sample questions and gives it next to nothing: its score is its retrieval probability (a softmax
+# of the retrieval score, whole article and body included, RETRIEVAL_SHARPNESS), and the ranker also learns from its
+# body's sentences. Articles with more samples keep the ranker's probability. Measured on eval/kb_new (docs/kb.md).
+FEW_QUESTIONS = 5
+RETRIEVAL_SHARPNESS = 20.0
 # With the learned ranker, the answer is the article with the best probability x coverage ** COVERAGE_RERANK: a
 # close second that covers the question's words beats a first that does not ("me cobraron 2 veces": duplicate charge,
 # not refunds). Whether to decline is still judged on the ranker's own first choice.
@@ -153,10 +159,15 @@ def _cue_pattern(cue: str) -> re.Pattern:
     return re.compile(r"\b" + re.escape(words).replace(r"\ ", r"\s+") + r"\b")
 
 
-def decline_reason(query: str, lexicon: Lexicon, language: str) -> str:
+def decline_reason(
+    query: str, lexicon: Lexicon, language: str, claimed: Callable[[re.Pattern], bool] = lambda _cue: False
+) -> str:
     """Why no article may answer the question, from the lexicon's cues (its language's first, then the other's):
     "handoff" (fraud or account takeover: a person must take it), "elsewhere" (another company's purchase or site),
-    "not_offered" (a service the store does not offer); "" when none applies."""
+    "not_offered" (a service the store does not offer); "" when none applies.
+
+    An "elsewhere" or "not_offered" cue that an article's own text matches is `claimed`: the store has written
+    about it (a trade-in article once it offers trade-ins), so it no longer declines. Fraud cues always do."""
     text = " ".join(tokens(query))
     for reason, cues_by_language in (
         ("handoff", lexicon.handoff),
@@ -166,7 +177,7 @@ def decline_reason(query: str, lexicon: Lexicon, language: str) -> str:
         cues = cues_by_language.get(language, []) + [
             p for other, ps in cues_by_language.items() if other != language for p in ps
         ]
-        if any(p.search(text) for p in cues):
+        if any(p.search(text) and (reason == "handoff" or not claimed(p)) for p in cues):
             return reason
     return ""
 
@@ -286,14 +297,31 @@ class _Vectoriser:
         return self.by_term[cols].T @ vector
 
 
+def body_sentences(body: str) -> list[str]:
+    """The body's sentences, list items and headings of two words or more: what the article says, in its words."""
+    out = []
+    for line in body.splitlines():
+        line = line.strip().lstrip("#-*>0123456789. ").strip()
+        if line:
+            out += [part for part in re.split(r"(?<=[.!?:;])\s+", line) if len(tokens(part)) >= 2]
+    return out
+
+
 def _train_ranker(articles: list[Article], synonyms: dict[str, list[str]] | None = None) -> Pipeline:
     """Learn which article a question belongs to from the articles' own sample questions.
 
-    Each sample is expanded with synonyms, as questions are when searched, so both sides use the same words.
+    Each sample is expanded with synonyms, as questions are when searched, so both sides use the same words. An
+    article with fewer than FEW_QUESTIONS samples also lends the ranker its body's sentences.
     """
     texts, labels = [], []
     for i, article in enumerate(articles):
-        for text in (article.title, *article.questions, " ".join(article.tags)):
+        few = len(article.questions) < FEW_QUESTIONS
+        for text in (
+            article.title,
+            *article.questions,
+            " ".join(article.tags),
+            *(body_sentences(article.body) if few else ()),
+        ):
             texts.append(expand(text, synonyms or {}))
             labels.append(i)
     features = FeatureUnion(
@@ -341,6 +369,9 @@ class _LanguageIndex:
         self._by_initial: dict[str, list[str]] = {}
         for term in self.known_terms:
             self._by_initial.setdefault(term[0], []).append(term)
+        self.few_questions = np.array([len(a.questions) < FEW_QUESTIONS for a in articles])
+        self._claimed: dict[str, bool] = {}
+        self._article_texts: list[str] | None = None
         learned = 1 < len(articles) <= LEARNED_MAX_ARTICLES
         self.ranker = _train_ranker(articles, self.synonyms) if learned else None
         self._rank_one = self._fast_ranker()
@@ -413,6 +444,16 @@ class _LanguageIndex:
         per_concept = np.maximum.reduceat(present, groups, axis=1)  # one column per known concept
         return per_concept @ np.array(known_weights) / total
 
+    def claims(self, cue: re.Pattern) -> bool:
+        """Whether an article of this language says what the cue matches (title, sample questions or body)."""
+        if cue.pattern not in self._claimed:
+            if self._article_texts is None:
+                self._article_texts = [
+                    " ".join(tokens(" ".join([a.title, *a.questions, a.body]))) for a in self.articles
+                ]
+            self._claimed[cue.pattern] = any(cue.search(text) for text in self._article_texts)
+        return self._claimed[cue.pattern]
+
     def best_passage(self, article: int, passage_score: np.ndarray) -> str:
         """The passage of the article closest to the query: what the bot "thought" was asked."""
         start = self.starts[article]
@@ -424,10 +465,14 @@ class _LanguageIndex:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per article: the ranking score (in [0, 1]) and the coverage; per passage: its similarity."""
         f = self.features(query, meaning, named_product)
-        if self.ranker is not None:
-            ranking = self._rank_one(query)
-        else:
-            ranking = sum(RETRIEVAL_WEIGHTS[name] * f[name] for name in RETRIEVAL_WEIGHTS)
+        retrieval = sum(RETRIEVAL_WEIGHTS[name] * f[name] for name in RETRIEVAL_WEIGHTS)
+        if self.ranker is None:
+            return retrieval, f["coverage"], f["passage_score"]
+        ranking = self._rank_one(query)
+        if self.few_questions.any():
+            # Articles with few sample questions: the retrieval probability instead (FEW_QUESTIONS).
+            exp = np.exp(RETRIEVAL_SHARPNESS * (retrieval - retrieval.max()))
+            ranking = np.where(self.few_questions, exp / exp.sum(), ranking)
         return ranking, f["coverage"], f["passage_score"]
 
 
@@ -555,7 +600,10 @@ class KnowledgeBase:
 
     def decide(self, query: str, language: str) -> Decision:
         """Answer with the top article, suggest the closest few, or decline: the calibrated thresholds decide."""
-        if reason := decline_reason(query, self.lexicon, language):
+        with self._lock:
+            index = self._indexes.get(language) or next(iter(self._indexes.values()), None)
+        claimed = index.claims if index is not None else (lambda _cue: False)
+        if reason := decline_reason(query, self.lexicon, language, claimed):
             return Decision("decline", [], language, reason=reason)
         hits, confidence, coverage = self._search(query, language, limit=3)
         if not hits or coverage < MIN_COVERAGE:
