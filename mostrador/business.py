@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from babel.lists import format_list
 
 DEMO_BUSINESS = Path(__file__).resolve().parent.parent / "ticketing" / "data" / "demo_business.yml"
 
@@ -62,6 +63,19 @@ class BusinessFacts:
     category_names: Mapping[str, Mapping[str, str]]  # language -> category -> name customers read
     team_names: Mapping[str, Mapping[str, str]]  # language -> team -> name customers read
     help_center: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # language -> key -> text
+    assistant: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # language -> key -> text
+
+    def topics(self, language: str) -> str:
+        """What the bot helps with, in the customer's language: the business file's words, or its categories' names."""
+        written = (self.assistant.get(language) or {}).get("topics")
+        if written:
+            return written
+        names = [
+            name[:1].lower() + name[1:]
+            for category, name in (self.category_names.get(language) or {}).items()
+            if category != "other"  # the catch-all is not a topic
+        ]
+        return format_list(names, style="or", locale=language) if names else ""
 
     @classmethod
     def from_mapping(cls, raw: Mapping) -> "BusinessFacts":
@@ -92,6 +106,7 @@ class BusinessFacts:
             category_names=names(categories),
             team_names=names(teams),
             help_center=raw.get("help_center") or {},
+            assistant=raw.get("assistant") or {},
         )
 
     @classmethod

@@ -10,7 +10,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from actions.texts import language_of, say
+from actions.texts import language_of, response_words, say
 from actions.ticketing_client import TicketingRejected, TicketingUnavailable
 from kb.text import fold
 
@@ -140,7 +140,7 @@ class ActionAnswerFromKb(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in OWN_ANSWER:
             # Not a question the KB knows: the intent's own short answer, no misunderstanding counted.
-            dispatcher.utter_message(response=OWN_ANSWER[intent])
+            dispatcher.utter_message(response=OWN_ANSWER[intent], **response_words(language))
             return [SlotSet("kb_article_id", None)]
         if intent == "complain":
             # A complaint the KB has no answer for goes to a person: the ticket form, with the complaint.

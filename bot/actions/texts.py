@@ -134,6 +134,14 @@ def _business_words() -> dict[str, object]:
     }
 
 
+def response_words(language: str) -> dict[str, str]:
+    """The business's words that the domain's responses name ({business}, {topics}), in the customer's language."""
+    from actions import runtime
+
+    facts = runtime.business()
+    return {"business": facts.name, "topics": facts.topics(language_of(language))}
+
+
 def team_name(language: str, team: str) -> str:
     from actions import runtime
 

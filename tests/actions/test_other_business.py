@@ -8,7 +8,8 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from actions.texts import say, team_name, when
+from actions.texts import response_words, say, team_name, when
+from mostrador.business import BusinessFacts
 from actions.ticket_actions import ValidateTicketForm
 from actions.validators import clean_phone
 from tests.actions.helpers import tracker
@@ -52,3 +53,17 @@ def test_the_other_business_kb_answers_with_its_own_categories(bookshop):
     decision = runtime.knowledge_base().decide("cuánto tarda el envío de los libros", "es")
     assert decision.best.article.id == "shipping-times"
     assert {a.category for a in runtime.knowledge_base().articles} == {"book_orders", "payments"}
+
+
+def test_the_greeting_names_the_other_business_and_what_it_helps_with(bookshop):
+    # The bookshop's file has no `assistant` texts: the bot lists its categories' names, joined as the language does.
+    assert response_words("es") == {
+        "business": "Librería Quetzal",
+        "topics": "pedidos de libros o pagos y facturas",  # not the catch-all "other" ("Sobre la librería")
+    }
+    assert response_words("en")["topics"] == "book orders or payments and invoices"
+
+
+def test_the_demo_business_says_its_own_topics():
+    facts = BusinessFacts.from_file()
+    assert facts.topics("es") == "pedidos, envíos, devoluciones, pagos, tu cuenta o nuestros productos"

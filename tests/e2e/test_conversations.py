@@ -11,6 +11,13 @@ def test_a_spanish_question_then_thanks(customer):
     assert "De nada" in texts(customer.say("muchas gracias!"))
 
 
+def test_the_greeting_names_the_business_and_its_topics_from_the_business_file(rasa_url):
+    hola = texts(Bot(rasa_url, f"e2e-{uuid.uuid4().hex[:10]}").say("hola"))
+    assert "Soy el asistente de Cóndor Store. Pregúntame por pedidos, envíos, devoluciones" in hola
+    hello = texts(Bot(rasa_url, f"e2e-{uuid.uuid4().hex[:10]}").say("hello there"))
+    assert "I'm the Cóndor Store assistant. Ask me about orders, shipping, returns" in hello and "{" not in hello
+
+
 def test_the_owner_gets_the_status_of_the_ticket_and_a_stranger_learns_nothing(customer, rasa_url):
     customer.say("I want to talk to a person")
     customer.say("Mary Jones")

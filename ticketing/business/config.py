@@ -179,6 +179,12 @@ class HelpCenterTexts(_Strict):
     throttled: str  # a search refused for too many in a row; {seconds} until the next
 
 
+class AssistantTexts(_Strict):
+    # What the bot says it can help with, as it ends "Ask me about …" ("orders, shipping, returns, payments or your
+    # account"). Without it the bot lists the categories' names.
+    topics: str
+
+
 class BusinessConfig(_Strict):
     name: str
     default_language: Language = "es"
@@ -189,6 +195,7 @@ class BusinessConfig(_Strict):
     # The classifier learns the categories from these tickets (a path relative to the business file).
     labelled_tickets: str = "labelled_tickets.jsonl"
     help_center: dict[Language, HelpCenterTexts]  # the help center's own words, in each language
+    assistant: dict[Language, AssistantTexts] = {}  # the bot's own words about the business, in each language
 
     _known_timezone = field_validator("timezone")(lambda value: known_timezone(value))
     calendars: dict[str, CalendarConfig]
