@@ -9,9 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from actions.texts import response_words, say, team_name, when
-from mostrador.business import BusinessFacts
 from actions.ticket_actions import ValidateTicketForm
 from actions.validators import clean_phone
+from mostrador.business import BusinessFacts
 from tests.actions.helpers import tracker
 
 OTHER = Path(__file__).resolve().parents[1] / "data" / "other_business"
