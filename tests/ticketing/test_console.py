@@ -248,3 +248,76 @@ def test_the_api_logout_ends_the_token_and_is_for_agents_only(client):
     assert refused.status_code == 401 and "log in again" in refused.json()["detail"]
     assert client.get("/api/v1/agents/me", headers=luis).status_code == 200
     assert client.get("/api/v1/agents/me", headers=login(client, "ana@condorstore.cl")).status_code == 200
+
+
+def whatsapp_console_ticket(client, clock, wrote_hours_ago: float) -> dict:
+    from datetime import timedelta
+
+    wrote = (clock.now - timedelta(hours=wrote_hours_ago)).isoformat()
+    transcript = [{"sender": "customer", "text": "mi pedido no llega", "timestamp": wrote}]
+    return create(client, channel="whatsapp", conversation_id="56912345678", transcript=transcript, received_at=wrote)
+
+
+def window_text(page: str) -> str:
+    found = re.search(r'<p id="whatsapp-window" class="window window-(\w+)" data-replies="\w+">(.*?)</p>', page, re.S)
+    assert found, "no window notice on the page"
+    return f"{found[1]}: {found[2].strip()}"
+
+
+def test_a_whatsapp_ticket_shows_its_window_and_how_a_reply_goes(client, clock, business, monkeypatch):
+    ticket = whatsapp_console_ticket(client, clock, wrote_hours_ago=2)
+    console_login(client, "ana@condorstore.cl")
+    page = client.get(f"/console/tickets/{ticket['number']}?lang=en").text
+    assert window_text(page).startswith("text: WhatsApp: the 24-hour window is open until ")
+    assert 'aria-describedby="reply-hint whatsapp-window"' in page  # read out with the reply box
+
+    clock.advance(hours=23)
+    page = client.get(f"/console/tickets/{ticket['number']}?lang=en").text
+    assert "your reply will go as the approved template “condor_ticket_update”" in window_text(page)
+
+    # The template's name comes from the business file: escaped like everything else.
+    from ticketing.business.config import WhatsAppConfig, WhatsAppTemplateConfig
+
+    odd = WhatsAppTemplateConfig(name="<script>alert(1)</script>", languages={"es": "es"}, parameters=[])
+    monkeypatch.setattr(
+        business,
+        "config",
+        business.config.model_copy(update={"whatsapp": WhatsAppConfig(templates={"agent_reply": odd})}),
+    )
+    page = client.get(f"/console/tickets/{ticket['number']}?lang=en").text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in window_text(page)
+
+    monkeypatch.setattr(business, "config", business.config.model_copy(update={"whatsapp": WhatsAppConfig()}))
+    page = client.get(f"/console/tickets/{ticket['number']}?lang=es").text
+    assert window_text(page).startswith("undeliverable: WhatsApp: la ventana de 24 horas se cerró el ")
+    assert "no se le puede entregar una respuesta hasta que el cliente vuelva a escribir" in page
+    web = create(client)
+    assert 'id="whatsapp-window"' not in client.get(f"/console/tickets/{web['number']}").text
+
+
+def test_a_reply_shows_whatsapps_ticks_and_metas_reason_when_it_failed(client, clock, sessions):
+    from sqlalchemy import select
+
+    from ticketing.channels.models import OutboundMessage
+
+    ticket = whatsapp_console_ticket(client, clock, wrote_hours_ago=1)
+    for body in ("Sale hoy", "¿Sigues ahí?"):
+        client.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"author": "agent", "body": body}, headers=AUTH)
+    with sessions() as session:
+        first, second = session.scalars(
+            select(OutboundMessage.id).where(OutboundMessage.ticket_id == ticket["id"]).order_by(OutboundMessage.id)
+        ).all()
+    statuses = [
+        {"wamid": "wamid.ONE", "status": "sent", "outbound_id": first},
+        {"wamid": "wamid.ONE", "status": "read"},
+        {"wamid": "wamid.TWO", "status": "sent", "outbound_id": second},
+        {"wamid": "wamid.TWO", "status": "failed", "errors": [{"code": 131026, "title": "Message undeliverable"}]},
+    ]
+    assert (
+        client.post("/api/v1/channels/whatsapp/statuses", json={"statuses": statuses}, headers=AUTH).status_code == 200
+    )
+    console_login(client, "ana@condorstore.cl")
+    page = client.get(f"/console/tickets/{ticket['number']}?lang=en").text
+    assert re.search(r'data-whatsapp="read"><span aria-hidden="true">✓✓</span> read</span>', page)
+    assert 'data-whatsapp="failed">WhatsApp did not deliver it</span>' in page
+    assert '<p class="delivery-error">WhatsApp error 131026: Message undeliverable</p>' in page

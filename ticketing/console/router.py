@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from ticketing.agents import service as agents
 from ticketing.auth import issue_session_token
+from ticketing.channels import whatsapp
 from ticketing.console import service
 from ticketing.console.web import (
     LANGUAGE_COOKIE,
@@ -238,9 +239,13 @@ def _visible_ticket(session, number: str, viewer: Viewer, *, for_update: bool = 
     return tickets.get_ticket(session, ticket.id, detail=True, for_update=for_update)
 
 
-def _ticket_page(request: Request, viewer: Viewer, number: str, *, error=None, draft="", status_code=200):
+def _ticket_page(
+    request: Request, viewer: Viewer, number: str, *, error=None, draft="", status_code=200, now: datetime | None = None
+):
+    now = now or datetime.now(UTC)
     with request.app.state.sessions() as session:
         ticket = _visible_ticket(session, number, viewer)
+        templates = request.app.state.business.config.whatsapp.templates
         queue_items, _ = service.queue(session, agent=viewer.agent, teams=viewer.teams, view="team")
         numbers = [t.number for t in queue_items]
         position = numbers.index(ticket.number) if ticket.number in numbers else -1
@@ -252,6 +257,8 @@ def _ticket_page(request: Request, viewer: Viewer, number: str, *, error=None, d
             "teams": sorted(request.app.state.business.config.teams),
             "next_number": numbers[position + 1] if position + 1 < len(numbers) and numbers else None,
             "prev_number": numbers[position - 1] if position > 0 else None,
+            "whatsapp_window": whatsapp.window_view(ticket, now, templates),
+            "deliveries": service.deliveries(session, ticket),
         }
     return render(
         request,
@@ -261,15 +268,15 @@ def _ticket_page(request: Request, viewer: Viewer, number: str, *, error=None, d
         status_code=status_code,
         error=error,
         draft=draft,
-        now=datetime.now(UTC),
+        now=now,
         message=_message(request, viewer.language),
         **context,
     )
 
 
 @router.get("/tickets/{number}", response_class=HTMLResponse)
-async def ticket_page(request: Request, number: str, viewer: ViewerDep):
-    return _remember_language(request, await asyncio.to_thread(_ticket_page, request, viewer, number))
+async def ticket_page(request: Request, number: str, viewer: ViewerDep, now: NowDep):
+    return _remember_language(request, await asyncio.to_thread(_ticket_page, request, viewer, number, now=now))
 
 
 @router.get("/tickets/{number}/snippets")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ticketing.agents.models import Agent
+from ticketing.channels import outbox, receipts
 from ticketing.routing.service import OPEN_STATUSES
 from ticketing.tickets import service as tickets
 from ticketing.tickets.models import Message, Ticket
@@ -127,3 +128,23 @@ def volume_by_day(session: Session, *, since: datetime, until: datetime, teams: 
     for received, category in session.execute(query):
         days[received.date().isoformat()][category] += 1
     return {day: dict(days[day]) for day in sorted(days)}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a reply to the customer is doing, as the console shows it: the outbox's word for it, why it failed,
+    and on WhatsApp what Meta said (sent, delivered, read, failed with its reason)."""
+
+    status: str
+    error: str | None
+    whatsapp: dict | None
+
+
+def deliveries(session: Session, ticket: Ticket) -> dict[int, Delivery]:
+    """By message id, for the ticket's messages that went (or are going) to the customer."""
+    rows = outbox.delivery_of_messages(session, [m.id for m in ticket.messages if m.delivery_status])
+    on_whatsapp = receipts.of_outbound(session, [row.id for row in rows.values()])
+    return {
+        message_id: Delivery(row.status, row.last_error if row.status != "delivered" else None, on_whatsapp.get(row.id))
+        for message_id, row in rows.items()
+    }
