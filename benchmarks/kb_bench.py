@@ -1,4 +1,5 @@
-"""`make bench-kb`: search latency over 1,000 and 10,000 generated articles, next to a plain BM25 baseline.
+"""`make bench-kb`: search latency over 1,000 and 10,000 generated articles, and answers on the check sets, next to
+a BM25 baseline (bm25s with Snowball stemming and stop words, kb/evaluate.py).
 
 Articles are generated from the demo KB's vocabulary (each a recombination of real titles, questions and
 paragraphs with a unique product word), so the index has realistic term statistics. Queries are the dev
@@ -22,7 +23,7 @@ if "--code" in sys.argv:  # the reload worker measures another checkout's kb/ (t
 else:
     sys.path.insert(0, str(ROOT))
 from kb.articles import Article, load_articles
-from kb.evaluate import Bm25Baseline, load_cases
+from kb.evaluate import NEW, NEW_BLIND, Bm25Baseline, evaluate, load_cases, ours, with_new_articles
 from kb.search import KnowledgeBase
 
 
@@ -117,6 +118,45 @@ def reload_section(rounds: int, baseline: str | None) -> str:
     return "\n".join(lines)
 
 
+def quality_section() -> str:
+    """Answered right and declined right on every check set, Mostrador next to the BM25 baseline."""
+    lines = [
+        "`make bench-kb` (`cd benchmarks && ../.venv/backend/bin/python kb_bench.py`, also printed by `make eval-kb`): "
+        "top-1 = answerable questions answered outright with the right article; decline recall = questions the KB "
+        "does not cover that are declined. BM25 baseline = bm25s 0.3.16 (Lucene BM25) over each article's whole text, "
+        "accents folded, its Spanish/English stop words, Snowball stemming, one decline threshold chosen on the dev "
+        "set (kb/evaluate.py). The new-article sets add their articles (1-2 sample questions each) to the demo KB.",
+        "",
+        "| set | questions | Mostrador top-1 | BM25 top-1 | top-1 × baseline | Mostrador decline recall | BM25 decline "
+        "recall | decline recall × baseline |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    sets = [(ROOT / "eval" / name, None) for name in ("kb_dev.yml", "kb_fresh.yml", "kb_holdout.yml", "kb_blind_b.yml")]
+    sets += [(check / "questions.yml", check) for check in (NEW, NEW_BLIND)]
+    for path, check in sets:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = with_new_articles(ROOT / "kb_articles", Path(tmp), check) if check else ROOT / "kb_articles"
+            kb = KnowledgeBase(root)
+            articles, _ = load_articles(root)
+            baseline = Bm25Baseline([a for a in articles if a.status == "published"])
+            cases = load_cases(path)
+            ours_row = evaluate(cases, ours(kb))["all"].row()
+            bm25_row = evaluate(cases, lambda c, baseline=baseline: baseline.best(c.text, c.language)[0])["all"].row()
+        name = (
+            f"{check.name} (+{len(articles) - len(load_articles(ROOT / 'kb_articles')[0])} articles)"
+            if check
+            else path.stem
+        )
+        cells = []
+        for key in ("top1", "decline_recall"):
+            cells += [f"{ours_row[key]:.1%}", f"{bm25_row[key]:.1%}", f"{ours_row[key] / max(bm25_row[key], 1e-9):.2f}"]
+        lines.append(
+            f"| {name} | {len(cases)} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} | {cells[4]} | {cells[5]} |"
+        )
+        print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
@@ -124,9 +164,14 @@ def main() -> int:
     parser.add_argument("--baseline", help="a checkout (e.g. a git worktree of main) to measure reload beside")
     parser.add_argument("--reload-worker", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--code", help=argparse.SUPPRESS)
+    parser.add_argument("--quality", action="store_true", help="only the answers on the check sets, next to BM25")
     args = parser.parse_args()
     if args.reload_worker:
         return reload_worker(args.reload_worker)
+    if args.quality:
+        section = quality_section()
+        write_section("Knowledge base: answers next to BM25", section)
+        return 0
     if args.reload:
         section = reload_section(args.reload, args.baseline)
         write_section("Knowledge base: hot reload", section)
@@ -172,6 +217,7 @@ def main() -> int:
         )
     write_section("Knowledge base: search latency", "\n".join(lines))
     print("\n".join(lines))
+    write_section("Knowledge base: answers next to BM25", quality_section())
     return 0
 
 
