@@ -321,3 +321,13 @@ def test_a_reply_shows_whatsapps_ticks_and_metas_reason_when_it_failed(client, c
     assert re.search(r'data-whatsapp="read"><span aria-hidden="true">✓✓</span> read</span>', page)
     assert 'data-whatsapp="failed">WhatsApp did not deliver it</span>' in page
     assert '<p class="delivery-error">WhatsApp error 131026: Message undeliverable</p>' in page
+
+
+def test_the_customers_rating_shows_on_the_ticket_escaped(client):
+    ticket = create(client)
+    assert client.patch(f"/api/v1/tickets/{ticket['id']}", json={"status": "resolved"}, headers=AUTH).status_code == 200
+    comment = "<b>lento</b> pero amable"
+    client.post(f"/api/v1/tickets/{ticket['id']}/csat", json={"score": 3, "comment": comment}, headers=AUTH)
+    console_login(client, "ana@condorstore.cl")
+    page = client.get(f"/console/tickets/{ticket['number']}").text
+    assert 'data-csat="3">3/5 · «&lt;b&gt;lento&lt;/b&gt; pero amable»' in page and "<b>lento" not in page

@@ -259,6 +259,7 @@ def _ticket_page(
             "prev_number": numbers[position - 1] if position > 0 else None,
             "whatsapp_window": whatsapp.window_view(ticket, now, templates),
             "deliveries": service.deliveries(session, ticket),
+            "csat": tickets.csat_of(session, ticket.id),
         }
     return render(
         request,
