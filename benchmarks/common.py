@@ -5,8 +5,10 @@ import platform
 import re
 import statistics
 import subprocess
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
+
+UTC = timezone.utc  # datetime.UTC is Python 3.11+; nlu_bench.py runs in the bot environment (3.10)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "benchmarks.md"
