@@ -40,12 +40,13 @@ QUESTIONS = [
 
 def stats(values: list[float]) -> dict[str, float]:
     if not values:
-        return {"n": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0}
+        return {"n": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "worst": []}
     return {
         "n": len(values),
         "p50": percentile(values, 50),
         "p95": percentile(values, 95),
         "p99": percentile(values, 99),
+        "worst": [round(v) for v in sorted(values)[-5:]],
     }
 
 
@@ -120,6 +121,9 @@ async def rest_run(url: str, concurrency: int, seconds: float) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--customers", default="1,20", help="concurrencies to run, e.g. 20")
+    parser.add_argument("--no-rest", action="store_true", help="WhatsApp only (comparing two builds of the channel)")
+    parser.add_argument("--no-write", action="store_true", help="print the table, leave docs/benchmarks.md alone")
     args = parser.parse_args()
     work = ROOT / "var" / "bench-whatsapp"
     work.mkdir(parents=True, exist_ok=True)
@@ -158,7 +162,7 @@ def main() -> int:
         stack.wait_healthy(timeout=240)
         rasa = f"http://127.0.0.1:{stack.ports.rasa}"
         asyncio.run(rest_run(f"{rasa}/webhooks/rest/webhook", 2, 3))  # warm up (first KB search, caches)
-        for concurrency in (1, 20):
+        for concurrency in [int(c) for c in args.customers.split(",")]:
             print(f"WhatsApp, {concurrency} customer(s), {args.seconds:.0f} s…", flush=True)
             wa = asyncio.run(
                 whatsapp_run(
@@ -166,7 +170,11 @@ def main() -> int:
                 )
             )
             print(f"REST, {concurrency} customer(s), {args.seconds:.0f} s…", flush=True)
-            rest = asyncio.run(rest_run(f"{rasa}/webhooks/rest/webhook", concurrency, args.seconds))
+            rest = (
+                {"end": stats([])}
+                if args.no_rest
+                else asyncio.run(rest_run(f"{rasa}/webhooks/rest/webhook", concurrency, args.seconds))
+            )
             rows.append((concurrency, wa, rest))
             print(json.dumps({"whatsapp": wa, "rest": rest}), flush=True)
     finally:
@@ -191,7 +199,8 @@ def main() -> int:
             f"{wa['end']['p50'] / max(rest['end']['p50'], 1e-9):.2f} | {wa['end']['p95'] / max(rest['end']['p95'], 1e-9):.2f} | "
             f"{wa['ack']['n']} ({wa['lost']}) |"
         )
-    write_section("WhatsApp channel: acknowledgement and end to end, next to REST", "\n".join(lines))
+    if not args.no_write:
+        write_section("WhatsApp channel: acknowledgement and end to end, next to REST", "\n".join(lines))
     print("\n".join(lines))
     return 0
 

@@ -29,6 +29,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 SEEN_SECONDS = 2 * 24 * 3600
+CHECKPOINT_PAGES = 10_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instance (token TEXT NOT NULL);
@@ -42,6 +43,9 @@ CREATE TABLE IF NOT EXISTS seen (
     claim TEXT NOT NULL,
     seen_at REAL NOT NULL
 );
+-- forget_old runs every second under the lock keep() needs: without it, 100,000 wamids (two days of a busy
+-- number) took 8 ms to scan, and an acknowledgement arriving then waited for it (indexed: 0.01 ms).
+CREATE INDEX IF NOT EXISTS seen_by_time ON seen (seen_at);
 CREATE TABLE IF NOT EXISTS outbound (
     wamid TEXT PRIMARY KEY,
     recipient TEXT NOT NULL,
@@ -92,6 +96,10 @@ class Inbox:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={'FULL' if synchronous.upper() == 'FULL' else 'NORMAL'}")
+        # The write that fills the log to this many pages copies it into the database and waits for the disk: the
+        # one moment keep() is slow. SQLite's 1,000 pages came every ~300 messages, each 6-45 ms (the
+        # acknowledgement's p99); 10,000 pages (a 40 MB log) come ten times less often and cost the same.
+        self.db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         self.db.executescript(SCHEMA)
         row = self.db.execute("SELECT token FROM instance").fetchone()
         if row is None:

@@ -59,3 +59,12 @@ def test_two_rasa_servers_sharing_redis_process_a_retried_message_once(tmp_path)
         return first, second
 
     assert asyncio.run(both()) == (True, False)
+
+
+def test_nothing_the_worker_does_every_second_scans_the_inbox_and_the_log_is_rarely_copied(tmp_path):
+    """keep() (the acknowledgement) waits for whatever holds the inbox: forget_old uses an index, and the log is
+    copied into the database (a wait for the disk) every 10,000 pages rather than SQLite's 1,000."""
+    inbox = Inbox(tmp_path / "inbox.db")
+    plan = inbox.db.execute("EXPLAIN QUERY PLAN DELETE FROM seen WHERE seen_at < 0").fetchall()
+    assert any("seen_by_time" in str(step) for step in plan), plan
+    assert inbox.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (10_000,)
