@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import sklearn
 import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -297,6 +298,15 @@ class _Vectoriser:
         return self.by_term[cols].T @ vector
 
 
+# scikit-learn before 1.2 (the bot's environment, where the action server searches) minimises the summed loss of
+# a logistic regression, later ones (the backend's, where make eval-kb measures) its mean; lbfgs stops on the size
+# of the gradient, so the same tolerance made the bot's ranker take 43 steps instead of 13 (a reload of 7 s instead
+# of 3 s on the loaded machine) and stop at another point, with other probabilities than the ones measured.
+# Scaled by the number of samples there, both stop after the same steps with the same probabilities.
+_SUMMED_LOSS = tuple(int(part) for part in sklearn.__version__.split(".")[:2]) < (1, 2)
+RANKER_TOLERANCE = 1e-3
+
+
 def body_sentences(body: str) -> list[str]:
     """The body's sentences, list items and headings of two words or more: what the article says, in its words."""
     out = []
@@ -330,7 +340,8 @@ def _train_ranker(articles: list[Article], synonyms: dict[str, list[str]] | None
             ("chars", TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
         ]
     )
-    ranker = Pipeline([("features", features), ("model", LogisticRegression(C=20, max_iter=500, tol=1e-3))])
+    tolerance = RANKER_TOLERANCE * (len(texts) if _SUMMED_LOSS else 1)
+    ranker = Pipeline([("features", features), ("model", LogisticRegression(C=20, max_iter=500, tol=tolerance))])
     # One BLAS thread: on a busy two-core machine, threads fighting over the solver's small matrices made the fit
     # 4-6 times slower (3-4 s instead of 0.7 s for 31 articles), which delayed hot reload.
     with threadpool_limits(1):
