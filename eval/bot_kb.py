@@ -1,7 +1,7 @@
 """How the whole bot (NLU intent first, then the KB) treats the KB check sets.
 
-Every set of make eval-kb: dev and fresh (with --verbose, the questions NLU routes away from the KB), and the two
-blind sets (totals only).
+Every set of make eval-kb: dev and fresh (with --verbose, the questions NLU routes away from the KB), the two
+blind sets (totals only), and the new-article checks with their articles added (eval/kb_new_blind: totals only).
 
 A question reaches the KB when NLU gives one of the intents the bot tries against the KB first (TO_KB: the rules send
 them to action_answer_from_kb when nothing is pending); any other intent gets that
@@ -10,6 +10,7 @@ intent's answer and no article. Run with the bot environment: .venv/bot/bin/pyth
 
 import asyncio
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +20,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bot")]
 from rasa.core.agent import Agent  # noqa: E402
 
 from actions.kb_actions import UNSURE_REQUEST, asks_about_hours  # noqa: E402
-from kb.evaluate import load_cases  # noqa: E402
+from kb.evaluate import NEW, NEW_BLIND, load_cases, with_new_articles  # noqa: E402
 from kb.search import KnowledgeBase  # noqa: E402
 
 TO_KB = (
@@ -39,6 +40,13 @@ async def main() -> int:
         blind = name in ("kb_holdout.yml", "kb_blind_b.yml")
         print(f"{name}:")
         await evaluate(agent, kb, load_cases(ROOT / "eval" / name), verbose="--verbose" in sys.argv and not blind)
+    # The new-article checks, each with its articles added to a copy of the KB (kb_new_blind: totals only).
+    for check, blind in ((NEW, False), (NEW_BLIND, True)):
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"{check.name}/questions.yml (its articles added):")
+            kb = KnowledgeBase(with_new_articles(ROOT / "kb_articles", Path(tmp), check))
+            cases = load_cases(check / "questions.yml")
+            await evaluate(agent, kb, cases, verbose="--verbose" in sys.argv and not blind)
     return 0
 
 

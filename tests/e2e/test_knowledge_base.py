@@ -83,3 +83,49 @@ def test_unanswerable_and_odd_messages_get_a_polite_answer_without_a_kb_article(
         assert replies, message[:20]
         assert kb_payloads(replies) == [], message[:20]
         assert all("<script>" not in r.get("text", "") for r in replies)
+
+
+# An editor's new article with a single sample question (issue 16): the customer asks in other words.
+BIKES = (
+    "---\nid: electric-bike-repair\ntitle: Reparación de bicicletas eléctricas\nlanguage: es\n"
+    "category: technical_support\nquestions: ['¿reparan bicicletas eléctricas?']\n---\n"
+    "Nuestro taller de Maipú repara bicicletas y scooters eléctricos: cambio de batería, motor, frenos y neumáticos.\n"
+    "El presupuesto es gratis y la reparación demora de 3 a 7 días hábiles.\n"
+)
+
+A_PERSON = (
+    "---\nid: talk-to-a-person\ntitle: Cómo hablar con una persona\nlanguage: es\ncategory: other\n"
+    "questions: [cómo hablar con una persona]\n---\n"
+    'Escribe "quiero hablar con una persona" en este chat y te pasamos con un ejecutivo en horario de atención.\n'
+)
+
+
+def test_a_new_article_with_one_sample_question_answers_other_words_within_five_seconds(customer, kb_dir):
+    question = "cuánto demoran en arreglar una bicicleta electrica"
+    assert kb_payloads(customer.say(question)) == []
+    article = kb_dir / "es" / "electric-bike-repair.md"
+    try:
+        article.write_text(BIKES, encoding="utf-8")
+        wait_for_article(customer, question, "electric-bike-repair")
+    finally:
+        article.unlink(missing_ok=True)
+
+
+def test_an_article_titled_like_a_request_to_act_leaves_the_request_to_a_person(rasa_url, kb_dir):
+    person, bikes = kb_dir / "es" / "talk-to-a-person.md", kb_dir / "es" / "electric-bike-repair.md"
+    try:
+        person.write_text(A_PERSON, encoding="utf-8")
+        bikes.write_text(BIKES, encoding="utf-8")  # in the same change: once it answers, the folder was read again
+        # What this test is about is the request, not how fast the article comes in (the test above is about that).
+        wait_for_article(
+            Bot(rasa_url, f"e2e-{uuid.uuid4().hex[:8]}"),
+            "reparan bicicletas eléctricas?",
+            "electric-bike-repair",
+            seconds=60,
+        )
+        replies = Bot(rasa_url, f"e2e-{uuid.uuid4().hex[:8]}").say("quiero hablar con una persona")
+        assert kb_payloads(replies) == []
+        assert "nombre" in texts(replies).lower()
+    finally:
+        person.unlink(missing_ok=True)
+        bikes.unlink(missing_ok=True)
