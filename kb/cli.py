@@ -97,7 +97,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     print(f"{'article':28} {'confidence':>10} {'coverage':>9}  closest passage")
     for h in result["hits"]:
         print(f"{h['id']:28} {h['confidence']:10.3f} {h['coverage']:9.2f}  {h['closest_passage'][:60]}")
-    print("confidence: the ranker's probability; coverage: share of the question's words the article knows.")
+    print(
+        "confidence: the ranker's probability (an article with fewer than 5 sample questions: its retrieval "
+        "probability); coverage: share of the question's words the article knows."
+    )
     return 0
 
 

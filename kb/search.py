@@ -167,8 +167,8 @@ def decline_reason(
     "handoff" (fraud or account takeover: a person must take it), "elsewhere" (another company's purchase or site),
     "not_offered" (a service the store does not offer); "" when none applies.
 
-    An "elsewhere" or "not_offered" cue that an article's own text matches is `claimed`: the store has written
-    about it (a trade-in article once it offers trade-ins), so it no longer declines. Fraud cues always do."""
+    An "elsewhere" or "not_offered" cue that the best article's own text matches is `claimed`: the store has
+    written about it (a trade-in article once it offers trade-ins), so it no longer declines. Fraud cues always do."""
     text = " ".join(tokens(query))
     for reason, cues_by_language in (
         ("handoff", lexicon.handoff),
@@ -251,6 +251,12 @@ def char_grams(text: str) -> list[str]:
 @lru_cache(maxsize=50_000)
 def _passage_terms(text: str, language: str) -> tuple[str, ...]:
     return tuple(terms(text, language))
+
+
+@lru_cache(maxsize=4096)
+def _article_text(article: Article) -> str:
+    """An article's title, sample questions and body as the lexicon's cues read a question: folded words."""
+    return " ".join(tokens(" ".join([article.title, *article.questions, article.body])))
 
 
 @lru_cache(maxsize=50_000)
@@ -381,8 +387,6 @@ class _LanguageIndex:
         for term in self.known_terms:
             self._by_initial.setdefault(term[0], []).append(term)
         self.few_questions = np.array([len(a.questions) < FEW_QUESTIONS for a in articles])
-        self._claimed: dict[str, bool] = {}
-        self._article_texts: list[str] | None = None
         learned = 1 < len(articles) <= LEARNED_MAX_ARTICLES
         self.ranker = _train_ranker(articles, self.synonyms) if learned else None
         self._rank_one = self._fast_ranker()
@@ -454,16 +458,6 @@ class _LanguageIndex:
         present = self.has_term[:, cols].toarray()
         per_concept = np.maximum.reduceat(present, groups, axis=1)  # one column per known concept
         return per_concept @ np.array(known_weights) / total
-
-    def claims(self, cue: re.Pattern) -> bool:
-        """Whether an article of this language says what the cue matches (title, sample questions or body)."""
-        if cue.pattern not in self._claimed:
-            if self._article_texts is None:
-                self._article_texts = [
-                    " ".join(tokens(" ".join([a.title, *a.questions, a.body]))) for a in self.articles
-                ]
-            self._claimed[cue.pattern] = any(cue.search(text) for text in self._article_texts)
-        return self._claimed[cue.pattern]
 
     def best_passage(self, article: int, passage_score: np.ndarray) -> str:
         """The passage of the article closest to the query: what the bot "thought" was asked."""
@@ -611,12 +605,11 @@ class KnowledgeBase:
 
     def decide(self, query: str, language: str) -> Decision:
         """Answer with the top article, suggest the closest few, or decline: the calibrated thresholds decide."""
-        with self._lock:
-            index = self._indexes.get(language) or next(iter(self._indexes.values()), None)
-        claimed = index.claims if index is not None else (lambda _cue: False)
-        if reason := decline_reason(query, self.lexicon, language, claimed):
-            return Decision("decline", [], language, reason=reason)
         hits, confidence, coverage = self._search(query, language, limit=3)
+        # A cue the best article's own text matches is claimed by it (decline_reason).
+        best_text = _article_text(hits[0].article) if hits else ""
+        if reason := decline_reason(query, self.lexicon, language, lambda cue: bool(cue.search(best_text))):
+            return Decision("decline", [], language, reason=reason)
         if not hits or coverage < MIN_COVERAGE:
             return Decision("decline", hits, language)
         with self._lock:
