@@ -356,7 +356,16 @@ def _train_ranker(articles: list[Article], synonyms: dict[str, list[str]] | None
 
 
 class _LanguageIndex:
-    def __init__(self, articles: list[Article], language: str, synonyms: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        articles: list[Article],
+        language: str,
+        synonyms: dict[str, list[str]] | None = None,
+        previous: "_LanguageIndex | None" = None,
+    ):
+        """The language's index. Given the `previous` index, its ranker is kept instead of fitted again: the articles
+        it learned, unchanged, keep their column; new and changed ones rank by retrieval (as articles with few sample
+        questions do) until the index is built again without it (`provisional`)."""
         self.language = language
         self.articles = articles
         self.synonyms = synonyms or {}
@@ -388,8 +397,22 @@ class _LanguageIndex:
             self._by_initial.setdefault(term[0], []).append(term)
         self.few_questions = np.array([len(a.questions) < FEW_QUESTIONS for a in articles])
         learned = 1 < len(articles) <= LEARNED_MAX_ARTICLES
-        self.ranker = _train_ranker(articles, self.synonyms) if learned else None
-        self._rank_one = self._fast_ranker()
+        self.provisional = False
+        if learned and previous is not None and previous.ranker is not None and previous.synonyms == self.synonyms:
+            column_of = {
+                a.id: (a, int(c)) for a, c in zip(previous.articles, previous.ranker_columns, strict=True) if c >= 0
+            }
+            self.ranker, self._rank_one = previous.ranker, previous._rank_one
+            self.ranker_columns = np.array(
+                [column_of[a.id][1] if a.id in column_of and column_of[a.id][0] == a else -1 for a in articles]
+            )
+            self.provisional = True
+        else:
+            self.ranker = _train_ranker(articles, self.synonyms) if learned else None
+            self._rank_one = self._fast_ranker()
+            self.ranker_columns = np.arange(len(articles))
+        # Ranked by retrieval, not by the ranker: few sample questions (FEW_QUESTIONS), or new to a kept ranker.
+        self.by_retrieval = self.few_questions | (self.ranker_columns < 0)
 
     def _fast_ranker(self):
         """One question's article probabilities, without scikit-learn's per-call input checks (kb/linear.py)."""
@@ -473,11 +496,12 @@ class _LanguageIndex:
         retrieval = sum(RETRIEVAL_WEIGHTS[name] * f[name] for name in RETRIEVAL_WEIGHTS)
         if self.ranker is None:
             return retrieval, f["coverage"], f["passage_score"]
-        ranking = self._rank_one(query)
-        if self.few_questions.any():
-            # Articles with few sample questions: the retrieval probability instead (FEW_QUESTIONS).
+        probabilities = self._rank_one(query)
+        ranking = np.where(self.ranker_columns >= 0, probabilities[np.maximum(self.ranker_columns, 0)], 0.0)
+        if self.by_retrieval.any():
+            # Articles with few sample questions, or that the ranker has not learned yet: the retrieval probability.
             exp = np.exp(RETRIEVAL_SHARPNESS * (retrieval - retrieval.max()))
-            ranking = np.where(self.few_questions, exp / exp.sum(), ranking)
+            ranking = np.where(self.by_retrieval, exp / exp.sum(), ranking)
         return ranking, f["coverage"], f["passage_score"]
 
 
@@ -528,25 +552,38 @@ class KnowledgeBase:
         synonyms, synonym_errors = load_synonyms(self.root / SYNONYMS_FILE)
         lexicon, lexicon_errors = load_lexicon(self.root / LEXICON_FILE)
         self.synonyms, self.lexicon = synonyms, lexicon
-        self._build(articles)
+        self._build(articles, quick=True)
         self.errors = errors + synonym_errors + lexicon_errors
         self._signature = signature
+        self._refit()
 
-    def _build(self, articles: list[Article]) -> None:
+    def _build(self, articles: list[Article], quick: bool = False) -> None:
+        """Index the published articles. Only a language whose articles changed is indexed again, and `quick` keeps
+        its ranker (a few hundredths of a second instead of a second or more): what changed answers at once."""
         published = [a for a in articles if a.status == "published"]
         previous = getattr(self, "_indexes", {})
         indexes = {}
         for language in sorted({a.language for a in published}):
             mine = [a for a in published if a.language == language]
             synonyms = self.synonyms.get(language, {})
-            unchanged = (
-                language in previous and previous[language].articles == mine and previous[language].synonyms == synonyms
-            )
-            # Only the language that changed is rebuilt: an edit shows up in about a second.
-            indexes[language] = previous[language] if unchanged else _LanguageIndex(mine, language, synonyms)
+            before = previous.get(language)
+            if before is not None and before.articles == mine and before.synonyms == synonyms:
+                indexes[language] = before
+            else:
+                indexes[language] = _LanguageIndex(mine, language, synonyms, previous=before if quick else None)
         with self._lock:
             self.articles = published
             self._indexes = indexes
+
+    def _refit(self) -> None:
+        """Fit the ranker again for the languages a quick build left provisional; answers keep coming meanwhile."""
+        with self._lock:
+            provisional = [index for index in self._indexes.values() if index.provisional]
+        for index in provisional:
+            fitted = _LanguageIndex(index.articles, index.language, index.synonyms)
+            with self._lock:
+                if self._indexes.get(index.language) is index:  # not replaced by a newer change meanwhile
+                    self._indexes = {**self._indexes, index.language: fitted}
 
     def watch(self, interval: float = 0.25) -> threading.Thread:
         """Poll the folder in a daemon thread and reload on any change."""

@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from kb.articles import load_articles
 from kb.search import KnowledgeBase
 from ticketing.settings import REPO_ROOT
 
@@ -198,3 +199,33 @@ def test_the_ranker_gives_each_question_exactly_the_probabilities_scikit_learn_w
         index = kb._indexes[language]
         fast = np.array([index._rank_one(t) for t in texts])
         np.testing.assert_allclose(fast, index.ranker.predict_proba(texts), rtol=0, atol=1e-9)
+
+
+def test_a_change_answers_from_the_kept_ranker_at_once_and_the_refit_gives_the_same_answers(tmp_path):
+    import shutil
+
+    root = tmp_path / "kb"
+    shutil.copytree(REPO_ROOT / "kb_articles", root)
+    kb = KnowledgeBase(root)
+    fitted = kb._indexes["es"].ranker
+    question = "hacen envíos a la base antártica"
+    assert kb.decide(question, "es").action == "decline"
+    (root / "es" / "antarctica.md").write_text(
+        "---\nid: antarctica-shipping\ntitle: Envíos a la Antártica\nlanguage: es\ncategory: orders_shipping\n"
+        "questions: [hacen envíos a la antártica, despachan a la base antártica, llegan pedidos a la antártica,"
+        " envían a la antártica chilena, puedo comprar desde la antártica]\n---\n"
+        "Sí, despachamos a la Antártica chilena una vez al mes, desde Punta Arenas.\n",
+        encoding="utf-8",
+    )
+    articles, _ = load_articles(root, None, {})
+    kb._build(articles, quick=True)  # what the customer gets while the ranker is fitted again
+    quick = kb._indexes["es"]
+    assert quick.provisional and quick.ranker is fitted  # nothing was fitted...
+    assert kb.decide(question, "es").best.article.id == "antarctica-shipping"  # ...and the new article answers
+    assert kb.decide("olvidé mi clave", "es").best.article.id == "reset-password"  # the others as before
+    assert kb._indexes["en"].ranker is not None and not kb._indexes["en"].provisional  # English untouched
+
+    kb._refit()
+    assert not kb._indexes["es"].provisional and kb._indexes["es"].ranker is not fitted
+    assert kb.decide(question, "es").best.article.id == "antarctica-shipping"
+    assert kb.decide("olvidé mi clave", "es").best.article.id == "reset-password"
