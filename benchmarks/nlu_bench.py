@@ -191,12 +191,13 @@ def train(config: Path, examples: Examples, workdir: Path) -> tuple[Path, float]
     return Path(model), seconds
 
 
-def predict(model: Path, texts: list[str]) -> tuple[list[str], list[float]]:
-    """Parses each text alone through the loaded model, as the server does; returns intents and milliseconds."""
+def predict(model: Path, texts: list[str]) -> tuple[list[str], list[float], list[tuple[str, float, float]]]:
+    """Parses each text alone through the loaded model, as the server does; returns the intents, the milliseconds
+    and, for each message, the classifier's own best intent with the two best confidences (before any fallback)."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
-    predictions, latencies = [], []
+    predictions, latencies, rankings = [], [], []
 
     async def run() -> None:
         for i, text in enumerate(texts):
@@ -204,11 +205,39 @@ def predict(model: Path, texts: list[str]) -> tuple[list[str], list[float]]:
             parsed = await agent.parse_message(text)
             latencies.append((time.perf_counter() - started) * 1000)
             predictions.append((parsed.get("intent") or {}).get("name") or FALLBACK)
+            ranking = [r for r in parsed.get("intent_ranking") or [] if r["name"] != FALLBACK] + [
+                {"name": FALLBACK, "confidence": 0.0}
+            ] * 2
+            rankings.append((ranking[0]["name"], ranking[0]["confidence"], ranking[1]["confidence"]))
             if (i + 1) % 1000 == 0:
                 print(f"    {i + 1}/{len(texts)} test messages", flush=True)
 
     asyncio.run(run())
-    return predictions, latencies
+    return predictions, latencies, rankings
+
+
+def fallback_tradeoff(
+    truth: list[str], rankings: list[tuple[str, float, float]], ambiguity: float, oos_label: str
+) -> list[dict[str, float]]:
+    """What other FallbackClassifier thresholds would give on the same predictions: the fallback fires when the best
+    confidence is below the threshold or within `ambiguity` of the second (Rasa's rule), and counts as out of scope."""
+    rows = []
+    for threshold in (0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7):
+        predicted = [
+            oos_label if top < threshold or top - second < ambiguity else name for name, top, second in rankings
+        ]
+        m = metrics(truth, predicted, oos_label)
+        rows.append({"threshold": threshold, "accuracy": m["accuracy"], "oos_recall": m["oos_recall"]})
+    return rows
+
+
+def fallback_settings(config: Path) -> tuple[float, float]:
+    import yaml
+
+    for component in yaml.safe_load(config.read_text()).get("pipeline", []):
+        if component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", 0.3)), float(component.get("ambiguity_threshold", 0.1))
+    return 0.0, 0.0
 
 
 def metrics(truth: list[str], predicted: list[str], oos_label: str | None = None) -> dict[str, float]:
@@ -261,8 +290,9 @@ def run(name: str, train_set: Examples, test_set: Examples, config: Path, oos_la
     with tempfile.TemporaryDirectory(prefix=f"nlu-bench-{name}-") as tmp:
         model, seconds = train(config, train_set, Path(tmp))
         print(f"  trained in {seconds:.0f} s; parsing the test set…", flush=True)
-        predicted, latencies = predict(model, [t for t, _ in test_set])
+        predicted, latencies, rankings = predict(model, [t for t, _ in test_set])
     truth = [i for _, i in test_set]
+    threshold, ambiguity = fallback_settings(config)
     report = {
         "dataset": name,
         "config": str(config.relative_to(ROOT)) if config.is_relative_to(ROOT) else str(config),
@@ -275,7 +305,10 @@ def run(name: str, train_set: Examples, test_set: Examples, config: Path, oos_la
         "load_average": round(os.getloadavg()[0], 1),  # the machine is shared: a loaded one trains slower
         "p50_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 2),
+        "fallback_threshold": threshold,
     }
+    if oos_label:
+        report["fallback_tradeoff"] = fallback_tradeoff(truth, rankings, ambiguity, oos_label)
     return report
 
 
@@ -365,6 +398,21 @@ def table(reports: dict[str, dict]) -> str:
     return "\n".join(rows)
 
 
+def tradeoff(report: dict | None) -> str:
+    if not report or "fallback_tradeoff" not in report:
+        return ""
+    rows = [
+        f"CLINC150, the same trained model with other FallbackClassifier thresholds (the bot's is "
+        f"{report['fallback_threshold']}; computed from each message's confidences, Rasa's ambiguity rule kept):",
+        "",
+        "| threshold | in-scope accuracy | out-of-scope recall |",
+        "|---|---|---|",
+    ]
+    for row in report["fallback_tradeoff"]:
+        rows.append(f"| {row['threshold']} | {row['accuracy']:.1%} | {row['oos_recall']:.1%} |")
+    return "\n".join(rows)
+
+
 def write_docs(reports: dict[str, dict]) -> None:
     from common import write_section
 
@@ -396,6 +444,8 @@ def write_docs(reports: dict[str, dict]) -> None:
             + " (2 cores)."
             if any("load_average" in r for r in reports.values())
             else "",
+            "",
+            tradeoff(reports.get("clinc150")),
             "",
             "![accuracy vs training minutes](nlu-bench.png)",
             "",

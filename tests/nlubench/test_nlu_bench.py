@@ -74,6 +74,10 @@ def test_easy_slice_gives_every_metric_well_above_chance(tmp_path):
     assert report["accuracy"] >= 0.8  # chance is 0.2
     assert 0 <= report["oos_recall"] <= 1 and 0 < report["macro_f1"] <= 1
     assert 0 < report["train_seconds"] < 300 and 0 < report["p50_ms"] < 1000
+    # The threshold trade-off, recomputed from the confidences, agrees with what the pipeline answered.
+    row = next(r for r in report["fallback_tradeoff"] if r["threshold"] == report["fallback_threshold"])
+    assert row["accuracy"] == pytest.approx(report["accuracy"])
+    assert row["oos_recall"] == pytest.approx(report["oos_recall"])
 
 
 def test_harness_fails_when_the_answers_are_no_better_than_chance(tmp_path):
