@@ -185,7 +185,6 @@ def train(config: Path, examples: Examples, workdir: Path) -> tuple[Path, float]
         progress.done.set()
         hooks.removeHandler(progress)
     seconds = time.monotonic() - started
-    print(f"    machine load average (1 min) at the end of training: {os.getloadavg()[0]:.1f}", flush=True)
     if not model:
         raise RuntimeError("Rasa trained no model")
     return Path(model), seconds
@@ -289,7 +288,8 @@ def run(name: str, train_set: Examples, test_set: Examples, config: Path, oos_la
     print(f"{name}: {len(train_set)} training examples, {len(intents)} intents, {len(test_set)} test", flush=True)
     with tempfile.TemporaryDirectory(prefix=f"nlu-bench-{name}-") as tmp:
         model, seconds = train(config, train_set, Path(tmp))
-        print(f"  trained in {seconds:.0f} s; parsing the test set…", flush=True)
+        load = os.getloadavg()[0]  # the machine is shared: a loaded one trains slower
+        print(f"  trained in {seconds:.0f} s (load average {load:.1f}); parsing the test set…", flush=True)
         predicted, latencies, rankings = predict(model, [t for t, _ in test_set])
     truth = [i for _, i in test_set]
     threshold, ambiguity = fallback_settings(config)
@@ -302,7 +302,7 @@ def run(name: str, train_set: Examples, test_set: Examples, config: Path, oos_la
         **metrics(truth, predicted, oos_label),
         "fallback_rate": predicted.count(FALLBACK) / len(predicted),
         "train_seconds": round(seconds, 1),
-        "load_average": round(os.getloadavg()[0], 1),  # the machine is shared: a loaded one trains slower
+        "load_average": round(load, 1),
         "p50_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 2),
         "fallback_threshold": threshold,
