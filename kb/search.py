@@ -10,6 +10,7 @@ Two signals, each measured on eval/kb_dev.yml (docs/kb.md has the numbers):
 Decision: answer when confident and covered; suggest the closest articles when covered but unsure; else decline.
 """
 
+import logging
 import math
 import re
 import threading
@@ -34,6 +35,8 @@ from threadpoolctl import threadpool_limits
 from kb.articles import Article, article_files, load_articles
 from kb.linear import FastLinear
 from kb.text import fold, terms, tokens
+
+log = logging.getLogger(__name__)
 
 # Calibrated on eval/kb_dev.yml (make eval-kb); see docs/kb.md.
 ANSWER_CONFIDENCE = 0.10  # classifier probability of the top article
@@ -516,6 +519,7 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         self._signature: tuple = ()
         self._parsed: dict = {}  # path -> ((mtime, size), its Article or error): see load_articles
+        self._refitting = False
         self._indexes: dict[str, _LanguageIndex] = {}
         self.articles: list[Article] = []
         self.reload()
@@ -524,7 +528,7 @@ class KnowledgeBase:
     def from_articles(cls, articles: list[Article]) -> "KnowledgeBase":
         kb = cls.__new__(cls)
         kb.root, kb.categories, kb.errors, kb._lock, kb._signature = Path("."), None, [], threading.Lock(), ()
-        kb._parsed = {}
+        kb._parsed, kb._refitting = {}, False
         kb.synonyms, kb.lexicon = {}, Lexicon.empty()
         kb._build(articles)
         return kb
@@ -539,14 +543,16 @@ class KnowledgeBase:
             out.append((str(path), st.st_mtime_ns, st.st_size))
         return tuple(out)
 
-    def reload_if_changed(self) -> bool:
+    def reload_if_changed(self, background: bool = False) -> bool:
         signature = self._folder_signature()
         if signature == self._signature:
             return False
-        self.reload(signature)
+        self.reload(signature, background=background)
         return True
 
-    def reload(self, signature: tuple | None = None) -> None:
+    def reload(self, signature: tuple | None = None, background: bool = False) -> None:
+        """Read the folder again and answer from it at once; the ranker is fitted again before this returns, or with
+        `background` in a thread of its own (a watcher then sees the next change while the fit runs)."""
         signature = signature if signature is not None else self._folder_signature()
         articles, errors = load_articles(self.root, self.categories, self._parsed)
         synonyms, synonym_errors = load_synonyms(self.root / SYNONYMS_FILE)
@@ -555,7 +561,10 @@ class KnowledgeBase:
         self._build(articles, quick=True)
         self.errors = errors + synonym_errors + lexicon_errors
         self._signature = signature
-        self._refit()
+        if background:
+            self._refit_in_background()
+        else:
+            self._refit()
 
     def _build(self, articles: list[Article], quick: bool = False) -> None:
         """Index the published articles. Only a language whose articles changed is indexed again, and `quick` keeps
@@ -575,6 +584,28 @@ class KnowledgeBase:
             self.articles = published
             self._indexes = indexes
 
+    def _refit_in_background(self) -> None:
+        """One fitting thread at a time; it goes on while a language is still provisional (a change came meanwhile)."""
+        with self._lock:
+            if self._refitting:
+                return
+            self._refitting = True
+
+        def loop() -> None:
+            while True:
+                failed = False
+                try:
+                    self._refit()
+                except Exception:  # answers go on from the provisional index; the next change tries again
+                    log.exception("fitting the KB ranker failed")
+                    failed = True
+                with self._lock:
+                    if failed or not any(index.provisional for index in self._indexes.values()):
+                        self._refitting = False
+                        return
+
+        threading.Thread(target=loop, name="kb-refit", daemon=True).start()
+
     def _refit(self) -> None:
         """Fit the ranker again for the languages a quick build left provisional; answers keep coming meanwhile."""
         with self._lock:
@@ -592,7 +623,7 @@ class KnowledgeBase:
             while True:
                 time.sleep(interval)
                 try:
-                    self.reload_if_changed()
+                    self.reload_if_changed(background=True)
                 except Exception:
                     continue
 

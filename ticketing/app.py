@@ -103,7 +103,7 @@ def _kb_watcher(kb, stop: threading.Event, interval: float = 1.0) -> None:
     request ever waits for a reload (or a refit of the ranking)."""
     while not stop.is_set():
         try:
-            kb.reload_if_changed()
+            kb.reload_if_changed(background=True)
         except Exception:
             log.exception("reloading the knowledge base failed; the previous one stays")
         stop.wait(interval)

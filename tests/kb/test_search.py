@@ -229,3 +229,33 @@ def test_a_change_answers_from_the_kept_ranker_at_once_and_the_refit_gives_the_s
     assert not kb._indexes["es"].provisional and kb._indexes["es"].ranker is not fitted
     assert kb.decide(question, "es").best.article.id == "antarctica-shipping"
     assert kb.decide("olvidé mi clave", "es").best.article.id == "reset-password"
+
+
+def test_a_watcher_sees_the_next_change_while_the_ranker_is_fitted_in_the_background(tmp_path):
+    import shutil
+
+    root = tmp_path / "kb"
+    shutil.copytree(REPO_ROOT / "kb_articles", root)
+    kb = KnowledgeBase(root)
+    article = (
+        "---\nid: {id}\ntitle: {title}\nlanguage: es\ncategory: orders_shipping\n"
+        "questions: [{q}]\n---\nSí, despachamos una vez al mes.\n"
+    )
+    (root / "es" / "a.md").write_text(
+        article.format(id="antarctica", title="Envíos a la Antártica", q="hacen envíos a la antártica")
+    )
+    time.sleep(0.01)
+    assert kb.reload_if_changed(background=True)  # returns before the fit...
+    (root / "es" / "b.md").write_text(
+        article.format(id="easter-island", title="Envíos a Isla de Pascua", q="despachan a isla de pascua")
+    )
+    time.sleep(0.01)
+    assert kb.reload_if_changed(background=True)  # ...so the next change is read at once, fit or no fit
+    assert kb.decide("hacen envíos a la antártica", "es").best.article.id == "antarctica"
+    assert kb.decide("despachan a isla de pascua", "es").best.article.id == "easter-island"
+    deadline = time.monotonic() + 60
+    while any(index.provisional for index in kb._indexes.values()):  # the fit catches up with both changes
+        assert time.monotonic() < deadline, "the ranker was never fitted again"
+        time.sleep(0.05)
+    assert kb._indexes["es"].ranker_columns.min() == 0  # both learned by the new fit
+    assert kb.decide("despachan a isla de pascua", "es").best.article.id == "easter-island"
