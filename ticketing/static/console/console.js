@@ -88,7 +88,8 @@
   }
   if (liveRoot && window.EventSource) {
     const source = new EventSource("/console/events");
-    source.addEventListener("ready", () => { liveStatus.textContent = liveStatus.dataset.on; body.dataset.live = "on"; });
+    // Subscribed: what changed between this page's render (or a dropped connection) and now is fetched once.
+    source.addEventListener("ready", () => { liveStatus.textContent = liveStatus.dataset.on; body.dataset.live = "on"; refresh(); });
     source.addEventListener("changed", refresh);
     source.addEventListener("error", () => { liveStatus.textContent = liveStatus.dataset.off; body.dataset.live = "off"; });
   }
