@@ -75,13 +75,29 @@ def report_conversation_in_background(tracker: Tracker, language: str, answered:
     threading.Thread(target=send, name="conversation", daemon=True).start()
 
 
-def answer_with_article(dispatcher: CollectingDispatcher, question: str, language: str, hit) -> list[dict]:
-    """The article's first paragraph, its link and the kb_article payload, then "did this help?"."""
+def say_article(dispatcher: CollectingDispatcher, language: str, hit) -> None:
+    """The article's first paragraph, its link and the kb_article payload."""
     article, url = hit.article, article_url(hit.article.id, hit.article.language)
     dispatcher.utter_message(
         text=f"{article.summary}\n{say(language, 'read_more')}: {url}",
         json_message={"kb_article": {"id": article.id, "title": article.title, "url": url, "score": hit.score}},
     )
+
+
+def confident_answer(text: str, language: str):
+    """The article the KB would answer this text with outright (confident and well covered), or None."""
+    try:
+        decision = runtime.knowledge_base().decide(text, language)
+    except Exception:  # the KB is a help here, never a reason to fail the form
+        log.exception("KB search failed")
+        return None
+    return decision.best if decision.action == "answer" else None
+
+
+def answer_with_article(dispatcher: CollectingDispatcher, question: str, language: str, hit) -> list[dict]:
+    """The article's first paragraph, its link and the kb_article payload, then "did this help?"."""
+    article = hit.article
+    say_article(dispatcher, language, hit)
     dispatcher.utter_message(
         text=say(language, "did_it_help"),
         buttons=[

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.kb_actions import answer_with_article, article_for_an_unsure_request
+from actions.kb_actions import answer_with_article, article_for_an_unsure_request, confident_answer, say_article
 from actions.texts import language_of, say, status_word, team_name, when
 from actions.ticketing_client import TicketingRejected, TicketingUnavailable, TicketNotFound
 from actions.validators import (
@@ -115,6 +115,10 @@ class ValidateTicketForm(FormValidationAction):
         asked = tracker.get_slot("requested_slot") == "customer_name"
         if asked and _intent(tracker) == "affirm" and (offered := offered_name(tracker)):
             return {"customer_name": offered}  # "yes" to the WhatsApp profile name
+        if asked and (hit := confident_answer(str(value or ""), _language(tracker))) is not None:
+            # A question the KB answers, not a name ("hacen mantención a drones?"): answered, and the name asked again.
+            say_article(dispatcher, _language(tracker), hit)
+            return {"customer_name": None}
         name = clean_name(str(value or ""))
         if name is None:
             dispatcher.utter_message(text=say(_language(tracker), "invalid_name"))

@@ -245,3 +245,19 @@ def test_a_number_kept_as_written_is_marked_unverified_on_the_ticket_and_a_valid
     assert kept["order_number"] == "48213" and kept["metadata"]["order_number_unverified"] is True
     valid = ticket_payload(tracker("sí", "affirm", FORM_SLOTS))
     assert "order_number_unverified" not in valid["metadata"]
+
+
+def test_a_question_the_kb_answers_given_as_the_name_is_answered_and_the_name_asked_again():
+    form, dispatcher = ValidateTicketForm(), CollectingDispatcher()
+    question = "olvidé mi clave, cómo la cambio"
+    asked = {"requested_slot": "customer_name"}
+    assert form.validate_customer_name(question, dispatcher, tracker(question, slots=asked), {}) == {
+        "customer_name": None
+    }
+    assert dispatcher.messages[0]["custom"]["kb_article"]["id"] == "reset-password"
+    # A name is still a name, and a name that is not a question gets no article.
+    dispatcher = CollectingDispatcher()
+    assert form.validate_customer_name("Marta Díaz", dispatcher, tracker("Marta Díaz", slots=asked), {}) == {
+        "customer_name": "Marta Díaz"
+    }
+    assert dispatcher.messages == []

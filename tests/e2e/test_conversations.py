@@ -57,3 +57,11 @@ def test_a_fraud_report_skips_the_articles_and_ends_in_an_urgent_ticket_with_the
     (ticket,) = api.get("/api/v1/tickets", params={"customer_email": email}).json()["items"]
     assert ticket["description"] == report
     assert ticket["priority"] == "urgent"
+
+
+def test_a_question_asked_instead_of_the_name_is_answered_and_the_form_goes_on(customer):
+    assert "nombre" in texts(customer.say("quiero hablar con una persona")).lower()
+    replies = customer.say("olvidé mi clave, cómo la cambio")
+    assert [r["custom"]["kb_article"]["id"] for r in replies if "custom" in r] == ["reset-password"]
+    assert "nombre" in texts(replies).lower()  # asked again
+    assert "correo" in texts(customer.say("Marta Díaz")).lower()
