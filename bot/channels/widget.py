@@ -27,13 +27,13 @@ What it changes from Rasa's own `socketio` channel (rasa/core/channels/socketio.
 
 import hashlib
 import logging
-import os
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import BaseSettings, Field
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.constants import EXTERNAL_MESSAGE_PREFIX
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -157,9 +157,21 @@ class SocketBlueprint(Blueprint):
         super().register(app, options)
 
 
-def _site(environ: dict[str, str]) -> str | None:
+class WidgetSettings(BaseSettings):
+    """The widget channel's settings, from BOT_WIDGET_* (credentials.yml's `widget:` entries win over them)."""
+
+    origins: str | None = None  # comma-separated; "*" for any (never in production)
+    redis_url: str | None = None  # several Rasa servers: agent replies reach the server that holds the socket
+    redis_channel: str | None = None
+    ticketing_public_url: str = Field("", env="TICKETING_PUBLIC_URL")  # without origins: the backend's own site
+
+    class Config:
+        env_prefix = "BOT_WIDGET_"
+
+
+def _site(public: str) -> str | None:
     """Without BOT_WIDGET_ORIGINS: the backend's own site (its demo store), by name and by address."""
-    public = (environ.get("TICKETING_PUBLIC_URL") or "").rstrip("/")
+    public = (public or "").rstrip("/")
     if not public:
         return None
     twins = {public, public.replace("://localhost", "://127.0.0.1"), public.replace("://127.0.0.1", "://localhost")}
@@ -182,11 +194,11 @@ class WidgetInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        credentials = credentials or {}
+        credentials, settings = credentials or {}, WidgetSettings()
         return cls(
-            origins=credentials.get("origins") or os.environ.get("BOT_WIDGET_ORIGINS") or _site(os.environ),
-            redis_url=credentials.get("redis_url") or os.environ.get("BOT_WIDGET_REDIS_URL"),
-            redis_channel=credentials.get("redis_channel") or os.environ.get("BOT_WIDGET_REDIS_CHANNEL"),
+            origins=credentials.get("origins") or settings.origins or _site(settings.ticketing_public_url),
+            redis_url=credentials.get("redis_url") or settings.redis_url,
+            redis_channel=credentials.get("redis_channel") or settings.redis_channel,
             socketio_path=credentials.get("socketio_path", "/socket.io"),
         )
 

@@ -18,7 +18,6 @@ What the backend pushes (`trigger_intent` with `output_channel=latest`) comes ba
 
 import asyncio
 import logging
-import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -50,8 +49,7 @@ MAX_BODY_BYTES = 512 * 1024  # Meta's notifications are a few KB; a 70 KB text s
 # Notifications going through the bot at once (different customers; one customer's are always in order). The bot's
 # NLU and policies run on the server's event loop, which must also answer Meta quickly: with many messages in
 # flight a new POST waits behind all of them, so a few at a time keep the acknowledgement fast and the rest wait in
-# the inbox (the CPU is the limit either way). WHATSAPP_CONCURRENCY overrides it.
-MAX_IN_FLIGHT = int(os.environ.get("WHATSAPP_CONCURRENCY", "4"))
+# the inbox (the CPU is the limit either way): WHATSAPP_CONCURRENCY, 4 by default (settings.concurrency).
 # A button id that names an intent only the backend pushes (trigger_intent) is not one of ours.
 NOT_A_BUTTON = PUSHED_INTENTS | {TYPED_INTERNAL_INTENT}
 SEND_RETRY_DELAYS = (5, 15, 60, 300, 900)
@@ -104,7 +102,7 @@ class WhatsAppRuntime:
         self.app: Any = None
         self.on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
         self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
         self._tails: dict[str, asyncio.Task] = {}
         self._worker: asyncio.Task | None = None
         self._thread: threading.Thread | None = None
@@ -119,9 +117,7 @@ class WhatsAppRuntime:
         """Open the inbox and start the worker: a thread with its own event loop, so the bot's work (NLU and
         policies are CPU work that holds an event loop) never delays the webhook's acknowledgement on Rasa's loop."""
         self.app, self.on_new_message = app, on_new_message
-        self.inbox = Inbox(
-            self.settings.inbox_path, self.settings.redis_url, os.environ.get("WHATSAPP_INBOX_SYNC", "normal")
-        )
+        self.inbox = Inbox(self.settings.inbox_path, self.settings.redis_url, self.settings.inbox_sync)
         ready = threading.Event()
 
         def run() -> None:
@@ -130,7 +126,7 @@ class WhatsAppRuntime:
             self.loop = loop
             self._wake = asyncio.Event()
             self._report_wake = asyncio.Event()
-            self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+            self._slots = asyncio.Semaphore(self.settings.concurrency)
             self._worker = loop.create_task(self._work())
             if self.settings.ticketing_token:
                 self._reporter = loop.create_task(self._report_statuses())

@@ -1,26 +1,44 @@
 """WhatsApp channel settings from WHATSAPP_* environment variables (secrets have no defaults)."""
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import BaseSettings, Field, validator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass(frozen=True)
-class WhatsAppSettings:
-    app_secret: str
-    verify_token: str
-    access_token: str
-    phone_number_id: str
-    graph_url: str
-    inbox_path: Path  # the durable inbox (SQLite) of this Rasa server
-    redis_url: str | None  # shared de-duplication of Meta's retries across Rasa servers
-    send_timeout_seconds: float
+class WhatsAppSettings(BaseSettings):
+    """The Rasa server's WhatsApp settings: one class, read from WHATSAPP_* (pydantic, as the other services').
+
+    The four Meta values have no defaults: without them the channel answers Meta 403 and says what is missing.
+    """
+
+    app_secret: str = ""
+    verify_token: str = ""
+    access_token: str = ""
+    phone_number_id: str = ""
+    graph_url: str = "https://graph.facebook.com/v21.0"
+    inbox_path: Path = Field(REPO_ROOT / "var" / "whatsapp-inbox.db", env="WHATSAPP_INBOX_DB")  # this server's
+    inbox_sync: str = "normal"  # SQLite's synchronous setting for the inbox ("full": also survives a power cut)
+    redis_url: str | None = None  # shared de-duplication of Meta's retries across Rasa servers
+    send_timeout_seconds: float = Field(10.0, gt=0, env="WHATSAPP_SEND_TIMEOUT")
+    concurrency: int = Field(4, gt=0)  # notifications going through the bot at once
     # The ticketing backend and its service token (TICKETING_API_TOKEN): Meta's delivery statuses of the messages the
     # backend sent (agent replies, resolutions) are reported there. Without the token they stay in the inbox file only.
     ticketing_url: str = "http://localhost:8000"
     ticketing_token: str = ""
+
+    class Config:
+        env_prefix = "WHATSAPP_"
+        allow_mutation = False
+
+    @validator("graph_url", "ticketing_url")
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @validator("redis_url", pre=True)
+    def _empty_is_none(cls, value):
+        return value or None
 
     @property
     def configured(self) -> bool:
@@ -38,16 +56,4 @@ class WhatsAppSettings:
 
     @classmethod
     def from_env(cls) -> "WhatsAppSettings":
-        env = os.environ
-        return cls(
-            app_secret=env.get("WHATSAPP_APP_SECRET", ""),
-            verify_token=env.get("WHATSAPP_VERIFY_TOKEN", ""),
-            access_token=env.get("WHATSAPP_ACCESS_TOKEN", ""),
-            phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", ""),
-            graph_url=env.get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v21.0").rstrip("/"),
-            inbox_path=Path(env.get("WHATSAPP_INBOX_DB", REPO_ROOT / "var" / "whatsapp-inbox.db")),
-            redis_url=env.get("WHATSAPP_REDIS_URL") or None,
-            send_timeout_seconds=float(env.get("WHATSAPP_SEND_TIMEOUT", "10")),
-            ticketing_url=env.get("WHATSAPP_TICKETING_URL", "http://localhost:8000").rstrip("/"),
-            ticketing_token=env.get("WHATSAPP_TICKETING_TOKEN", ""),
-        )
+        return cls()

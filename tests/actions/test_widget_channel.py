@@ -2,6 +2,7 @@
 
 from channels.widget import (
     TokenBucket,
+    WidgetInput,
     _metadata,
     _origins,
     _site,
@@ -71,12 +72,16 @@ def test_a_socket_may_send_a_burst_then_one_message_a_second():
     assert 0 < bucket.wait() <= 1.0
 
 
-def test_without_configured_origins_only_the_backends_own_site_may_open_a_socket():
-    assert _origins(_site({"TICKETING_PUBLIC_URL": "http://localhost:8000/"})) == [
+def test_without_configured_origins_only_the_backends_own_site_may_open_a_socket(monkeypatch):
+    monkeypatch.delenv("BOT_WIDGET_ORIGINS", raising=False)
+    monkeypatch.setenv("TICKETING_PUBLIC_URL", "http://localhost:8000/")
+    assert WidgetInput.from_credentials(None).origins == [
         "http://127.0.0.1:8000",
         "http://localhost:8000",
     ]
-    assert _origins(_site({})) is None  # python-engineio: the Rasa server's own origin only
+    assert _origins(_site("")) is None  # python-engineio: the Rasa server's own origin only
+    monkeypatch.setenv("BOT_WIDGET_ORIGINS", "https://shop.example")
+    assert WidgetInput.from_credentials(None).origins == ["https://shop.example"]
     assert _origins("https://shop.example, https://www.shop.example") == [
         "https://shop.example",
         "https://www.shop.example",

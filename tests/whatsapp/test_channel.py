@@ -15,7 +15,8 @@ from mostrador_whatsapp.settings import WhatsAppSettings
 
 
 def test_a_push_to_a_whatsapp_conversation_on_a_server_without_whatsapp_settings_fails_instead_of_vanishing(tmp_path):
-    settings = WhatsAppSettings("", "", "", "", "https://graph.facebook.com/v21.0", tmp_path / "inbox.db", None, 10)
+    none = {"app_secret": "", "verify_token": "", "access_token": "", "phone_number_id": ""}  # not configured
+    settings = WhatsAppSettings(**none, inbox_path=tmp_path / "inbox.db")
     output = WhatsAppInput(settings).get_output_channel()
     assert output is not None  # Rasa would otherwise collect the message and answer 200
     with pytest.raises(SendFailed, match=r"whatsapp 0 \(temporary\): the WhatsApp channel is not configured"):
@@ -56,9 +57,15 @@ class Backend(ThreadingHTTPServer):
 def test_statuses_for_the_backend_wait_in_the_inbox_while_it_is_down_and_go_when_it_is_back(tmp_path):
     port = free_port()
     settings = WhatsAppSettings(
-        "secret", "verify", "token", "106540352242922", "http://127.0.0.1:9", tmp_path / "inbox.db", None, 10,
-        ticketing_url=f"http://127.0.0.1:{port}", ticketing_token="service-token",
-    )  # fmt: skip
+        app_secret="secret",
+        verify_token="verify",
+        access_token="token",
+        phone_number_id="106540352242922",
+        graph_url="http://127.0.0.1:9",
+        inbox_path=tmp_path / "inbox.db",
+        ticketing_url=f"http://127.0.0.1:{port}",
+        ticketing_token="service-token",
+    )
     runtime = WhatsAppRuntime(settings)
     runtime.inbox = Inbox(settings.inbox_path)
     runtime._sent("wamid.REPLY", "56912345678", "17")  # the backend's outbox message 17 went out as wamid.REPLY
@@ -97,3 +104,18 @@ def test_metas_errors_are_reported_as_the_backend_takes_them():
         {"code": 131047, "title": "Re-engagement message", "message": None, "details": "more than 24 hours"},
         {"code": None, "title": None, "message": "m" * 1000, "details": None},
     ]
+
+
+def test_the_settings_come_from_whatsapp_variables_and_say_what_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", "s3cret")
+    monkeypatch.setenv("WHATSAPP_GRAPH_URL", "http://127.0.0.1:9/v21.0/")
+    monkeypatch.setenv("WHATSAPP_INBOX_DB", str(tmp_path / "inbox.db"))
+    monkeypatch.setenv("WHATSAPP_CONCURRENCY", "8")
+    monkeypatch.setenv("WHATSAPP_REDIS_URL", "")
+    for name in ("WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID"):
+        monkeypatch.delenv(name, raising=False)
+    settings = WhatsAppSettings.from_env()
+    assert (settings.app_secret, settings.graph_url, settings.concurrency) == ("s3cret", "http://127.0.0.1:9/v21.0", 8)
+    assert settings.inbox_path == tmp_path / "inbox.db" and settings.redis_url is None
+    assert not settings.configured
+    assert settings.missing() == ["WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID"]
