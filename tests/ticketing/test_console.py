@@ -4,6 +4,8 @@ the dashboard's figures, the KB page. (Browser behaviour — live updates, short
 import csv
 import io
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -331,3 +333,19 @@ def test_the_customers_rating_shows_on_the_ticket_escaped(client):
     console_login(client, "ana@condorstore.cl")
     page = client.get(f"/console/tickets/{ticket['number']}").text
     assert 'data-csat="3">3/5 · «&lt;b&gt;lento&lt;/b&gt; pero amable»' in page and "<b>lento" not in page
+
+
+def test_the_ticket_page_speaks_the_agents_language_and_the_business_timezone(client):
+    ticket = create(client)
+    console_login(client, "luis@condorstore.cl")
+    es = client.get(f"/console/tickets/{ticket['number']}?lang=es").text
+    # Names customers and agents read, from the business file, not the keys; timeline events in Spanish.
+    assert (
+        "<dd>Pedidos y envíos</dd>" in es and "<strong>clasificado</strong>" in es and "<strong>enrutado</strong>" in es
+    )
+    en = client.get(f"/console/tickets/{ticket['number']}?lang=en").text
+    assert "<dd>Orders and shipping</dd>" in en and "<strong>classified</strong>" in en
+    # Times in the business's timezone (Santiago in the demo file), not the server's (UTC here).
+    received = datetime.fromisoformat(ticket["received_at"].replace("Z", "+00:00"))
+    local = received.astimezone(ZoneInfo("America/Santiago")).strftime("%d-%m %H:%M")
+    assert f">{local}</time>" in es

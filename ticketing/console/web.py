@@ -13,6 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -21,7 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ticketing.agents.models import Agent
 from ticketing.auth import SESSION_SECONDS, read_session_token, session_ended
-from ticketing.console.words import LANGUAGES, PRIORITY_NAMES, STATUS_NAMES, WORDS
+from ticketing.console.words import EVENT_NAMES, LANGUAGES, PRIORITY_NAMES, STATUS_NAMES, WORDS
 from ticketing.errors import DomainError, Unauthorized
 
 SESSION_COOKIE = "mostrador_console"
@@ -147,6 +148,8 @@ def render(
     **context,
 ) -> HTMLResponse:
     secret = request.app.state.settings.secret_key.get_secret_value()
+    business = request.app.state.business
+    facts = business.config.facts
     response = request.app.state.templates.TemplateResponse(
         request,
         template,
@@ -154,9 +157,13 @@ def render(
             "lang": language,
             "w": WORDS[language],
             "status_names": STATUS_NAMES[language],
+            "event_names": EVENT_NAMES[language],
+            "category_names": facts.category_names.get(language, {}),
+            "team_names": facts.team_names.get(language, {}),
             "priority_names": PRIORITY_NAMES[language],
             "viewer": viewer,
             **HELPERS,
+            "local_time": partial(local_time, zone=business.config.timezone),
             "csrf": csrf_for(viewer.token, secret) if viewer else None,
             **context,
         },
@@ -167,8 +174,6 @@ def render(
 
 
 # --- what templates show ------------------------------------------------------------------------------------------
-
-TIMEZONE = "America/Santiago"
 
 
 def duration(seconds: float) -> str:
@@ -208,11 +213,11 @@ def sla_badge(ticket, now: datetime, words: dict[str, str]) -> dict:
     return {"state": state, "text": text, "due": due.isoformat(), "warn": warn.isoformat() if warn else None}
 
 
-def local_time(value: datetime | None, with_date: bool = True) -> str:
-    """A time as the business reads it (Santiago), e.g. 02-12 14:05."""
+def local_time(value: datetime | None, with_date: bool = True, zone: str = "UTC") -> str:
+    """A time as the business reads it (its timezone, from the business file), e.g. 02-12 14:05."""
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(TIMEZONE))
+    local = value.astimezone(ZoneInfo(zone))
     return local.strftime("%d-%m %H:%M" if with_date else "%H:%M")
 
 
