@@ -5,7 +5,7 @@ import concurrent.futures
 import json
 import sqlite3
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -178,9 +178,9 @@ def test_statuses_are_recorded_against_the_message_sent_and_never_read_as_custom
     assert phone.tracker_texts() == ["hola"]
 
 
-def whatsapp_ticket(api, phone) -> dict:
-    """A ticket for this WhatsApp customer, who just wrote (the window is open)."""
-    wrote = datetime.now(UTC).isoformat()
+def whatsapp_ticket(api, phone, hours_ago: float = 0, said: str = "hola") -> dict:
+    """A ticket for this WhatsApp customer, whose last message was `hours_ago` (over 24: the window is closed)."""
+    wrote = (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat()
     body = {
         "customer": {"name": "Camila Rojas", "phone": f"+{phone.wa_id}"},
         "description": "Mi pedido CS-1234567 no ha llegado",
@@ -188,7 +188,7 @@ def whatsapp_ticket(api, phone) -> dict:
         "language": "es",
         "conversation_id": phone.wa_id,
         "consent": True,
-        "transcript": [{"sender": "customer", "text": "hola", "timestamp": wrote}],
+        "transcript": [{"sender": "customer", "text": said, "timestamp": wrote}],
         "received_at": wrote,
     }
     response = api.post("/api/v1/tickets", json=body)

@@ -2,7 +2,6 @@
 with it), and Meta's statuses arriving live as ticks on the agent's replies (failed: with Meta's reason)."""
 
 import re
-from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
@@ -49,18 +48,7 @@ def test_the_window_and_whatsapps_ticks_show_on_a_whatsapp_ticket(page, stack, a
 
 def test_a_closed_window_says_the_reply_goes_as_the_template(page, stack, api):
     phone = WhatsAppCustomer(stack)
-    wrote = (datetime.now(UTC) - timedelta(hours=25)).isoformat()
-    body = {
-        "customer": {"name": "Camila Rojas", "phone": f"+{phone.wa_id}"},
-        "description": "Mi pedido no ha llegado",
-        "channel": "whatsapp",
-        "language": "es",
-        "conversation_id": phone.wa_id,
-        "consent": True,
-        "transcript": [{"sender": "customer", "text": "mi pedido no ha llegado", "timestamp": wrote}],
-        "received_at": wrote,
-    }
-    ticket = api.post("/api/v1/tickets", json=body).json()
+    ticket = whatsapp_ticket(api, phone, hours_ago=25, said="mi pedido no ha llegado")
     log_in(page, stack, "ana@condorstore.cl", language="es")
     page.goto(f"{console_url(stack)}/tickets/{ticket['number']}")
     expect(page.locator("#whatsapp-window")).to_have_text(

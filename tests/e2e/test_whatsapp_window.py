@@ -2,27 +2,15 @@
 template of the business file, and the survey without a template is skipped and recorded."""
 
 import time
-from datetime import UTC, datetime, timedelta
 
-from tests.e2e.test_whatsapp import WhatsAppCustomer
+from tests.e2e.test_whatsapp import WhatsAppCustomer, whatsapp_ticket
 
 
 def test_outside_the_24_hour_window_the_reply_goes_as_the_approved_template_and_the_survey_is_skipped(stack, api):
     phone = WhatsAppCustomer(stack)
     phone.say("hola")
     phone.wait(lambda s: len(s) >= 1)
-    wrote = (datetime.now(UTC) - timedelta(hours=25)).isoformat()
-    body = {
-        "customer": {"name": "Camila Rojas", "phone": f"+{phone.wa_id}"},
-        "description": "Mi pedido CS-1234567 no ha llegado",
-        "channel": "whatsapp",
-        "language": "es",
-        "conversation_id": phone.wa_id,
-        "consent": True,
-        "transcript": [{"sender": "customer", "text": "mi pedido no ha llegado", "timestamp": wrote}],
-        "received_at": wrote,
-    }
-    ticket = api.post("/api/v1/tickets", json=body).json()
+    ticket = whatsapp_ticket(api, phone, hours_ago=25, said="mi pedido no ha llegado")
     assert api.get(f"/api/v1/tickets/{ticket['id']}").json()["whatsapp_window"]["open"] is False
 
     count = len(phone.received())
