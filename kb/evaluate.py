@@ -208,13 +208,18 @@ def evaluate_new_articles(check: Path, kb_root: Path, errors: bool) -> None:
         cases = load_cases(check / "questions.yml")
         print_table(f"{check.name}/questions.yml (its articles added to the KB)", cases, kb, baseline)
         if errors:
-            answer = ours(kb)
-            print(f"wrong answers in {check.name}/questions.yml:")
-            for case in cases:
-                got = answer(case)
-                if got != case.expected:
-                    print(f"  [{case.language}] {case.text!r}: expected {case.expected}, got {got}")
-            print()
+            print_errors(f"{check.name}/questions.yml", cases, kb)
+
+
+def print_errors(name: str, cases, kb: KnowledgeBase) -> None:
+    """Every question of the set the KB answers otherwise than expected."""
+    answer = ours(kb)
+    print(f"wrong answers in {name}:")
+    for case in cases:
+        got = answer(case)
+        if got != case.expected:
+            print(f"  [{case.language}] {case.text!r}: expected {case.expected}, got {got}")
+    print()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,13 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         cases = load_cases(path)
         print_table(path.name, cases, kb, baseline)
         if args.errors and path.resolve() not in BLIND:
-            answer = ours(kb)
-            print(f"wrong answers in {path.name}:")
-            for case in cases:
-                got = answer(case)
-                if got != case.expected:
-                    print(f"  [{case.language}] {case.text!r}: expected {case.expected}, got {got}")
-            print()
+            print_errors(path.name, cases, kb)
     if not args.no_new:
         for folder, blind in ((NEW, False), (NEW_BLIND, True)):
             if (folder / "questions.yml").exists():
