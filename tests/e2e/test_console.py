@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.browser import axe_violations
+from tests.e2e.browser import axe_violations, new_page
 
 PASSWORD = "condor-demo"
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
@@ -216,3 +216,18 @@ def test_saved_replies_come_with_a_slash_and_shortcuts_are_listed_on_question_ma
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Atajos de teclado")
     assert dialog.is_visible() and "Resolver el ticket" in dialog.inner_text()
+
+
+def test_on_a_phone_the_queue_ticket_and_dashboard_fit_the_screen(browser, stack, api):
+    ticket = api.get("/api/v1/tickets", params={"limit": 1}).json()["items"]
+    phone = new_page(browser, mobile=True)
+    log_in(phone, stack, "ana@condorstore.cl", language="es")
+    pages = [f"{console_url(stack)}?view=team", f"{console_url(stack)}/dashboard"]
+    pages += [f"{console_url(stack)}/tickets/{t['number']}" for t in ticket]
+    for url in pages:
+        phone.goto(url)
+        # Wide tables scroll inside their box; the page itself never scrolls sideways.
+        width = phone.evaluate("document.documentElement.clientWidth")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= width, url
+        assert axe_violations(phone) == [], url
+    phone.context.close()
