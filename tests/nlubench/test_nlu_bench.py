@@ -118,3 +118,12 @@ def test_hwu64_markdown_drops_entity_annotations_and_regex_sections(tmp_path):
     path = tmp_path / "train.md"
     path.write_text("## intent:alarm_set\n- wake me at [six am](time)\n- set an alarm\n\n## regex:time\n- [0-9]+ am\n")
     assert nlu_bench.read_rasa_markdown(path) == [("wake me at six am", "alarm_set"), ("set an alarm", "alarm_set")]
+
+
+def test_a_higher_threshold_costs_accuracy_where_there_is_no_out_of_scope_class():
+    truth = ["a", "b", "a"]
+    rankings = [("a", 0.9, 0.05), ("b", 0.35, 0.3), ("b", 0.45, 0.2)]  # right and sure, right but unsure, wrong
+    rows = {r["threshold"]: r for r in nlu_bench.fallback_tradeoff(truth, rankings, 0.0, None)}
+    assert rows[0.3]["accuracy"] == pytest.approx(2 / 3)
+    assert rows[0.4]["accuracy"] == pytest.approx(1 / 3)  # the unsure right answer became a fallback
+    assert "oos_recall" not in rows[0.4]
