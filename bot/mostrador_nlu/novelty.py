@@ -24,16 +24,10 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from mostrador_nlu.sentence_embeddings import EMBEDDING, sentence_vectors
+from mostrador_nlu.sentence_embeddings import sentence_vectors
 
 log = logging.getLogger(__name__)
 FILE = "examples.npy"
-
-
-def vector_of(message: Message) -> np.ndarray:
-    """The message's sentence vector: the one the featurizer kept, else encoded now."""
-    vector = message.get(EMBEDDING)
-    return vector if vector is not None else sentence_vectors([message.get(TEXT)])[0]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -71,8 +65,8 @@ class NoveltyFallbackClassifier(FallbackClassifier):
         return cls({**cls.get_default_config(), **config}, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
-        self.examples = np.vstack([vector_of(m) for m in examples]).astype(np.float32) if examples else None
+        texts = [m.get(TEXT) for m in training_data.intent_examples if m.get(TEXT)]
+        self.examples = sentence_vectors(texts).astype(np.float32) if texts else None
         if self.examples is not None:
             with self._model_storage.write_to(self._resource) as directory:
                 np.save(directory / FILE, self.examples.astype(np.float16))  # half the size, the same answers
@@ -99,7 +93,7 @@ class NoveltyFallbackClassifier(FallbackClassifier):
         """The cosine similarity of the message with the closest training example (1.0 when there are none)."""
         if self.examples is None or not message.get(TEXT):
             return 1.0
-        return float((self.examples @ vector_of(message).astype(np.float32)).max())
+        return float((self.examples @ sentence_vectors([message.get(TEXT)])[0]).max())
 
     def _should_fallback(self, message: Message) -> bool:
         if super()._should_fallback(message):

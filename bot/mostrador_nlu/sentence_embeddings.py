@@ -36,13 +36,23 @@ def encoder():
     return _ENCODER
 
 
-# The message's unit vector, kept on the message (not in the parse result) for NoveltyFallbackClassifier.
-EMBEDDING = "sentence_embedding"
+# The texts of the last call and their vectors: the NoveltyFallbackClassifier asks for the same texts right after the
+# featurizer (one message when parsing, the training examples when training) and reuses its work. Only the last
+# call: a customer's words are not kept beyond the next message. Not kept on the message either: Rasa fingerprints
+# every message's data while it trains, and printing 4,800 arrays there took 20 s.
+_last: dict[str, np.ndarray] = {}
 
 
 def sentence_vectors(texts: list[str], batch_size: int = 256) -> np.ndarray:
     """One unit-length 512-dimension row per text."""
-    return np.vstack([encoder().encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)])
+    global _last
+    missing = list(dict.fromkeys(t for t in texts if t not in _last))
+    known = {t: _last[t] for t in texts if t in _last}
+    for start in range(0, len(missing), batch_size):
+        batch = missing[start : start + batch_size]
+        known.update(zip(batch, encoder().encode(batch), strict=True))
+    _last = known
+    return np.vstack([known[t] for t in texts])
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -80,7 +90,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             return
         vectors = sentence_vectors([m.get(TEXT) for m in todo], self.batch_size)
         for message, vector in zip(todo, vectors, strict=True):
-            message.set(EMBEDDING, vector)
             self.add_features_to_message(None, (vector * self.scale)[np.newaxis, :], TEXT, message)
 
     def process(self, messages: list[Message]) -> list[Message]:
