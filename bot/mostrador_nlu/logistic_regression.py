@@ -55,7 +55,7 @@ def sentence_matrix(messages: list[Message]) -> csr_matrix:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class LogisticRegressionClassifier(RasaClassifier):
-    def _create_X(self, messages: list[Message]) -> csr_matrix:  # noqa: N802 (Rasa's name)
+    def _create_X(self, messages: list[Message]) -> csr_matrix:
         return sentence_matrix(messages)
 
     def persist(self) -> None:
