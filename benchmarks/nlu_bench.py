@@ -417,9 +417,10 @@ def tradeoff(reports: dict[str, dict]) -> str:
             else [f"{NAMES[name]} accuracy"]
         )
     rows = [
-        f"The same trained models with other FallbackClassifier thresholds (the bot's is {threshold}; computed from "
-        "each message's confidences, Rasa's ambiguity rule kept; a fallback is a wrong answer where there is no "
-        "out-of-scope class):",
+        f"The same trained models with other confidence thresholds (the bot's is {threshold}; computed from each "
+        "message's confidences, Rasa's ambiguity rule kept; a fallback is a wrong answer where there is no "
+        "out-of-scope class). These figures leave out the novelty fallback (a message unlike every training "
+        "example), which the table above includes:",
         "",
         "| threshold | " + " | ".join(heads) + " |",
         "|---" * (len(heads) + 1) + "|",
