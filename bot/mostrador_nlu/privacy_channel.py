@@ -13,6 +13,7 @@ log). Registered as an input channel in credentials.yml (`mostrador_nlu.privacy_
 `token: ${BOT_API_TOKEN}`); it never receives customer messages.
 """
 
+import asyncio
 import hmac
 import logging
 from typing import Any
@@ -80,7 +81,8 @@ class PrivacyChannel(InputChannel):
                     503,
                 )
             async with agent.lock_store.lock(conversation_id):
-                deleted = private_store(agent.tracker_store).erase(conversation_id)
+                # In a thread: emptying the write-ahead log may wait for other conversations' turns to finish.
+                deleted = await asyncio.to_thread(private_store(agent.tracker_store).erase, conversation_id)
             log.info("conversation erased on request: %d events, %d pending tickets", deleted, forgotten)
             return response.json({"events_deleted": deleted, "pending_tickets_deleted": forgotten})
 

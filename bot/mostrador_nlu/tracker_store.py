@@ -17,6 +17,8 @@ uses the write-ahead log. A crash of Rasa loses nothing; a power cut may lose th
 """
 
 import json
+import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +27,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
+
+log = logging.getLogger(__name__)
 
 # The ticket form's slots and the question the customer asked before it: what the customer typed.
 PERSONAL_SLOTS = frozenset(
@@ -215,10 +219,27 @@ class SQLiteTrackerStore(PrivateSQLTrackerStore):
 
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
-    def forget_old_versions(self) -> None:
-        """The write-ahead log still holds the pages as they were before: copy it into the database and empty it."""
+    def forget_old_versions(self, patience: float = 5.0) -> None:
+        """Leave no old copy of a deleted or rewritten row in the files.
+
+        secure_delete zeroes a deleted row, but a row that SQLite moved earlier (its page was reorganised when a
+        neighbour was rewritten or the table grew) can leave a copy in the page's unused space: VACUUM rebuilds the
+        file from the live rows. It takes time in proportion to the whole store, which an erasure can afford. Then
+        the write-ahead log, which still holds the pages as they were, is copied into the file and emptied; that
+        cannot finish while another connection is reading (another conversation's turn), so it is tried again for
+        `patience` seconds."""
         with self.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.exec_driver_sql("VACUUM")
+        deadline = time.monotonic() + patience
+        while True:
+            with self.engine.connect() as connection:
+                busy, _log_frames, _copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                log.warning("the tracker store's write-ahead log could not be emptied: old versions of rows remain")
+                return
+            time.sleep(0.05)
 
 
 def private_store(tracker_store: Any) -> PrivateSQLTrackerStore | None:

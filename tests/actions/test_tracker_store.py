@@ -148,3 +148,18 @@ def test_erasing_deletes_every_row_of_the_conversation_and_only_it(store):
     assert _rows(store, "erased") == [] and store.stored_events("erased") == []
     assert store.erase("erased") == 0
     assert len(_rows(store, "kept")) == stored
+
+
+def test_an_erased_conversation_leaves_no_old_copy_anywhere_in_the_files(tmp_path):
+    """Rows moved while the table grew leave copies in the pages' unused space, which secure_delete does not clear."""
+    path = tmp_path / "tracker.db"
+    store = SQLiteTrackerStore(DOMAIN, db=str(path))
+    for i in range(12):  # interleaved conversations: their rows share pages, which split as the table grows
+        _converse(store, f"conversation-{i:02d}", consent=True)
+        if i == 3:
+            _converse(store, "erased-one", consent=True)
+    assert store.erase("erased-one") > 0
+    wal = path.with_name(path.name + "-wal")
+    on_disk = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert b"erased-one" not in on_disk
+    assert b"conversation-07" in on_disk  # the others are still there

@@ -109,8 +109,8 @@ def journeys(stack, rasa_url, api):
         f"/api/v1/tickets/{seen['keeps_ticket']['id']}/messages",
         json={"author": "agent", "body": f"Hola {keeps['name'].split()[0]}, ya revisé el pedido {keeps['order']}"},
     )
-    # The reply reaches the conversation before the erasure below: on a loaded machine its delivery can take a
-    # retry, and a reply still on its way when the conversation is erased would open it again (docs/privacy.md).
+    # The reply reaches the conversation before the erasure below: a reply still on its way when the conversation
+    # is erased would open it again (docs/privacy.md, limits).
     deadline = time.monotonic() + 60
     while "ya revis" not in _tracker_rows(stack, keeps["sender"]) and time.monotonic() < deadline:
         time.sleep(0.2)
