@@ -112,7 +112,7 @@ bench-whatsapp: setup
 	cd benchmarks && ../$(PY) whatsapp_bench.py
 
 # The bot's NLU pipeline (bot/config.yml) trained from scratch on CLINC150, BANKING77 and HWU64 (../shared/datasets):
-# about half an hour on two cores, one training at a time. `make bench-nlu ARGS=banking77` runs one data set.
+# about ten minutes on two cores, one training at a time. `make bench-nlu ARGS=banking77` runs one data set.
 bench-nlu: $(BOT)/.installed
 	TF_CPP_MIN_LOG_LEVEL=2 nice -n 10 $(BOT_PY) benchmarks/nlu_bench.py $(ARGS)
 
