@@ -72,7 +72,9 @@ def open_ticket(widget: Widget, email: str) -> str:
         last = widget.last_answer().lower()
         if "autorizas" in last:
             break
-        widget.say(next(value for key, value in answers.items() if key in last))
+        reply = next((value for key, value in answers.items() if key in last), None)
+        assert reply is not None, f"the form asked something unexpected: {last!r}"
+        widget.say(reply)
     widget.click("Sí")
     expect(widget.log).to_contain_text(re.compile(r"T-\d{6}"))
     return re.search(r"T-\d{6}", widget.log.inner_text()).group(0)
