@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.form_questions import ask_again
 from actions.kb_actions import answer_with_article, article_for_an_unsure_request, confident_answer, say_article
 from actions.texts import language_of, say, status_word, team_name, when
 from actions.ticketing_client import TicketingRejected, TicketingUnavailable, TicketNotFound
@@ -21,6 +22,7 @@ from actions.validators import (
     clean_name,
     clean_order_number,
     clean_phone,
+    is_hedge,
     withhold_personal,
 )
 from actions.whatsapp import offered_name, offered_phone
@@ -121,7 +123,7 @@ class ValidateTicketForm(FormValidationAction):
             return {"customer_name": None}
         name = clean_name(str(value or ""))
         if name is None:
-            dispatcher.utter_message(text=say(_language(tracker), "invalid_name"))
+            ask_again(dispatcher, "customer_name", say(_language(tracker), "invalid_name"))
         return {"customer_name": name}
 
     def validate_customer_email(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
@@ -132,7 +134,7 @@ class ValidateTicketForm(FormValidationAction):
             return {"customer_email": SKIPPED}
         email = clean_email(str(value or ""))
         if email is None:
-            dispatcher.utter_message(text=say(_language(tracker), "invalid_email"))
+            ask_again(dispatcher, "customer_email", say(_language(tracker), "invalid_email"))
         return {"customer_email": email}
 
     def validate_customer_phone(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
@@ -148,7 +150,7 @@ class ValidateTicketForm(FormValidationAction):
             return {"customer_phone": SKIPPED}
         phone = clean_phone(str(value or ""), runtime.business().phone_region)
         if phone is None:
-            dispatcher.utter_message(text=say(_language(tracker), "invalid_phone"))
+            ask_again(dispatcher, "customer_phone", say(_language(tracker), "invalid_phone"))
         return {"customer_phone": phone}
 
     def validate_order_number(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
@@ -170,11 +172,13 @@ class ValidateTicketForm(FormValidationAction):
         if len(answers) >= 3 and _keeps_as_written(tracker):
             return {"order_number": answers[-2][:40]}  # the number offered on the last miss, as the customer wrote it
         if len(answers) == 1:
-            dispatcher.utter_message(text=say(language, "invalid_order"))
+            ask_again(dispatcher, "order_number", say(language, "invalid_order"))
         else:
             written = answers[-1].strip()[:40]
-            dispatcher.utter_message(
-                text=say(language, "order_keep_or_skip", order=written),
+            ask_again(
+                dispatcher,
+                "order_number",
+                say(language, "order_keep_or_skip", order=written),
                 buttons=[
                     {"title": say(language, "order_keep"), "payload": say(language, "order_keep")},
                     {"title": say(language, "order_skip"), "payload": say(language, "order_skip")},
@@ -185,10 +189,14 @@ class ValidateTicketForm(FormValidationAction):
     def validate_issue_description(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
         description = clean_description(str(value or ""))
         if description is None:
-            dispatcher.utter_message(text=say(_language(tracker), "invalid_description"))
+            ask_again(dispatcher, "issue_description", say(_language(tracker), "invalid_description"))
         return {"issue_description": description}
 
     def validate_data_consent(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        typed = tracker.latest_message.get("text") or ""
+        if not typed.startswith("/") and is_hedge(typed):  # "quizás" is no consent (a button sends /affirm)
+            dispatcher.utter_message(text=say(_language(tracker), "invalid_consent"))
+            return {"data_consent": None}
         if isinstance(value, bool):
             return {"data_consent": value}
         intent = _intent(tracker)

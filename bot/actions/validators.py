@@ -45,6 +45,20 @@ def clean_description(text: str) -> str | None:
 
 
 WITHHELD = "[withheld]"
+# "maybe", "I guess", "no sé": not an answer to a question about personal data. NLU reads several of them as a
+# yes (nothing like them is in its training data), so the consent question is asked again instead.
+_HEDGE = re.compile(
+    r"\b(quiz[aá]s?|tal vez|a lo mejor|puede ser|depende|no s[eé]|no estoy segur[oa]|probablemente|capaz|"
+    r"maybe|perhaps|not sure|i guess|depends|dunno|idk|probably|i don'?t know)\b|^\W*(m{2,}|h+m+)\W*$",
+    re.IGNORECASE,
+)
+
+
+def is_hedge(text: str) -> bool:
+    """Whether a reply to a yes/no question only hedges ("quizás", "maybe", "mmm")."""
+    return bool(_HEDGE.search(text or ""))
+
+
 _ANY_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _ANY_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.form_questions import AskOnce
 from actions.texts import language_of, say
 from actions.ticketing_client import TicketingRejected, TicketingUnavailable
 from actions.validators import clean_name
@@ -64,36 +65,32 @@ def _yes_no(language: str) -> list[dict[str, str]]:
     return [{"title": say(language, "yes"), "payload": "/affirm"}]
 
 
-class ActionAskCustomerName(Action):
+class ActionAskCustomerName(AskOnce):
     """The form's name question: on WhatsApp, the profile name is offered for confirmation."""
 
-    def name(self) -> str:
-        return "action_ask_customer_name"
+    slot = "customer_name"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         name = offered_name(tracker)
         if not name:
             dispatcher.utter_message(response="utter_ask_customer_name")
-            return []
+            return
         language = language_of(tracker.get_slot("language"))
         dispatcher.utter_message(text=say(language, "confirm_name", name=name), buttons=_yes_no(language))
-        return []
 
 
-class ActionAskCustomerPhone(Action):
+class ActionAskCustomerPhone(AskOnce):
     """The form's phone question: on WhatsApp, the number they write from is offered for confirmation."""
 
-    def name(self) -> str:
-        return "action_ask_customer_phone"
+    slot = "customer_phone"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         phone = offered_phone(tracker)
         if not phone:
             dispatcher.utter_message(response="utter_ask_customer_phone")
-            return []
+            return
         language = language_of(tracker.get_slot("language"))
         dispatcher.utter_message(text=say(language, "confirm_phone", phone=phone), buttons=_yes_no(language))
-        return []
 
 
 class ActionWhatsAppAttachment(Action):

@@ -261,3 +261,20 @@ def test_a_question_the_kb_answers_given_as_the_name_is_answered_and_the_name_as
         "customer_name": "Marta Díaz"
     }
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("reply", ["quizás", "tal vez", "no sé", "mmm", "maybe", "I guess so", "not sure"])
+def test_a_hedge_is_no_answer_to_the_consent_question_even_when_nlu_reads_a_yes(reply):
+    t = tracker(reply, "affirm", {"requested_slot": "data_consent"})
+    dispatcher = CollectingDispatcher()
+    assert ValidateTicketForm().validate_data_consent(True, dispatcher, t, {}) == {"data_consent": None}
+    assert "sí o un no" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "intent", "value"),
+    [("sí", "affirm", True), ("/affirm", "affirm", True), ("no", "deny", False), ("dale, sí", "affirm", True)],
+)
+def test_a_clear_yes_or_no_to_the_consent_question_is_taken(reply, intent, value):
+    t = tracker(reply, intent, {"requested_slot": "data_consent"})
+    assert ValidateTicketForm().validate_data_consent(value, CollectingDispatcher(), t, {}) == {"data_consent": value}

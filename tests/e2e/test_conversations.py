@@ -65,3 +65,22 @@ def test_a_question_asked_instead_of_the_name_is_answered_and_the_form_goes_on(c
     assert [r["custom"]["kb_article"]["id"] for r in replies if "custom" in r] == ["reset-password"]
     assert "nombre" in texts(replies).lower()  # asked again
     assert "correo" in texts(customer.say("Marta Díaz")).lower()
+
+
+def test_a_wrong_answer_in_the_form_is_asked_again_once_and_a_hedge_is_no_consent(customer):
+    """The message saying why an answer was not taken asks again itself; the form does not repeat its question."""
+    customer.say("quiero hablar con una persona")
+    assert "correo" in texts(customer.say("Ana Torres")).lower()
+    wrong_email = [r.get("text", "") for r in customer.say("ana@gmail")]
+    assert len(wrong_email) == 1 and "dominio.cl" in wrong_email[0]
+    assert "pedido" in texts(customer.say(f"ana.{uuid.uuid4().hex[:6]}@example.com")).lower()
+    first_miss = customer.say("48213")
+    assert len(first_miss) == 1 and "CS-1234567" in first_miss[0]["text"]
+    second_miss = customer.say("es el 48213")
+    assert len(second_miss) == 1  # the keep-or-skip question and its buttons, nothing under them
+    assert [b["title"] for b in second_miss[0]["buttons"]] == ["Guardar así", "Saltar"]
+    assert "qué pasó" in texts(customer.say("Saltar")).lower()
+    assert "autorizas" in texts(customer.say("me cobraron dos veces la misma compra"))
+    hedged = texts(customer.say("quizás"))  # NLU reads it as a yes; it is no consent
+    assert "T-" not in hedged and "sí o un no" in hedged and "autorizas" in hedged
+    assert "T-" in texts(customer.say("no"))
