@@ -163,29 +163,15 @@ class ActionAnswerFromKb(Action):
             description = question[:5000] if question else None
             return [SlotSet("issue_description", description), FollowupAction("ticket_form")]
         misses = int(tracker.get_slot("misunderstandings") or 0) + 1
-        if misses >= 2:
-            # Two misunderstandings in a row: offer a person at once instead of more guesses.
-            dispatcher.utter_message(
-                text=say(language, "offer_person"),
-                buttons=[
-                    {"title": say(language, "talk_to_person"), "payload": "/request_human"},
-                    {"title": say(language, "no"), "payload": "/deny"},
-                ],
-            )
-        elif decision.action == "suggest":
+        offer: list[dict] = []
+        if decision.action == "suggest" and misses < 2:
             dispatcher.utter_message(
                 text=say(language, "suggest"),
                 buttons=[{"title": h.article.title, "payload": h.article.title} for h in decision.hits]
                 + [{"title": say(language, "talk_to_person"), "payload": "/request_human"}],
             )
         else:
-            dispatcher.utter_message(
-                text=say(language, "decline"),
-                buttons=[
-                    {"title": say(language, "open_ticket"), "payload": "/open_ticket"},
-                    {"title": say(language, "talk_to_person"), "payload": "/request_human"},
-                ],
-            )
+            offer = [FollowupAction("action_offer_ticket")]  # its own yes/no question (ActionOfferTicket)
         if question:
             report_gap_in_background(
                 question,
@@ -197,4 +183,35 @@ class ActionAnswerFromKb(Action):
             SlotSet("kb_article_id", None),
             SlotSet("last_question", question or None),
             SlotSet("misunderstandings", float(misses)),
+            *offer,
         ]
+
+
+class ActionOfferTicket(Action):
+    """The KB had no answer: "shall I open a ticket?" (after two misunderstandings in a row, "would you like a
+    person?"), as an action of its own. The rules after it take "sí" to the ticket form and "no" to "what else?";
+    after "did this help?" (action_answer_from_kb) the same words mean the opposite."""
+
+    def name(self) -> str:
+        return "action_offer_ticket"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        language = language_of(tracker.get_slot("language"))
+        if int(tracker.get_slot("misunderstandings") or 0) >= 2:
+            # Two misunderstandings in a row: offer a person at once instead of more guesses.
+            dispatcher.utter_message(
+                text=say(language, "offer_person"),
+                buttons=[
+                    {"title": say(language, "talk_to_person"), "payload": "/request_human"},
+                    {"title": say(language, "no"), "payload": "/deny"},
+                ],
+            )
+        else:
+            dispatcher.utter_message(
+                text=say(language, "decline"),
+                buttons=[
+                    {"title": say(language, "open_ticket"), "payload": "/open_ticket"},
+                    {"title": say(language, "talk_to_person"), "payload": "/request_human"},
+                ],
+            )
+        return []

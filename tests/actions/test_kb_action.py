@@ -2,7 +2,7 @@
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.kb_actions import ActionAnswerFromKb
+from actions.kb_actions import ActionAnswerFromKb, ActionOfferTicket
 from tests.actions.helpers import tracker
 
 
@@ -18,23 +18,34 @@ def test_an_answer_carries_the_kb_article_payload_and_asks_if_it_helped(actions_
     assert {"event": "slot", "timestamp": None, "name": "kb_article_id", "value": "reset-password"} in events
 
 
-def test_an_unanswerable_question_is_declined_without_a_kb_article(actions_env):
+def offer(slots: dict) -> list[dict]:
+    """What the bot says after a decline: ActionOfferTicket, with the slots the KB action left."""
     dispatcher = CollectingDispatcher()
-    ActionAnswerFromKb().run(dispatcher, tracker("quién ganó el partido de fútbol ayer", "faq"), {})
-    assert all("kb_article" not in (m.get("custom") or {}) for m in dispatcher.messages)
-    assert "/open_ticket" in [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    ActionOfferTicket().run(dispatcher, tracker("", "faq", slots), {})
+    return dispatcher.messages
+
+
+def test_an_unanswerable_question_is_declined_without_a_kb_article_and_a_ticket_is_offered(actions_env):
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerFromKb().run(dispatcher, tracker("quién ganó el partido de fútbol ayer", "faq"), {})
+    assert dispatcher.messages == []  # the offer is an action of its own, so "sí" and "no" keep their meaning
+    assert {"event": "followup", "timestamp": None, "name": "action_offer_ticket"} in events
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    (message,) = offer(slots)
+    assert "ticket" in message["text"] and "/open_ticket" in [b["payload"] for b in message["buttons"]]
 
 
 def test_two_misunderstandings_in_a_row_offer_a_person_at_once(actions_env):
-    first = CollectingDispatcher()
-    events = ActionAnswerFromKb().run(first, tracker("quién ganó el partido de fútbol ayer", "faq"), {})
-    misses = {e["name"]: e["value"] for e in events}["misunderstandings"]
-    second = CollectingDispatcher()
-    ActionAnswerFromKb().run(
-        second, tracker("cuál es la capital de Mongolia", "faq", {"misunderstandings": misses}), {}
+    events = ActionAnswerFromKb().run(
+        CollectingDispatcher(), tracker("quién ganó el partido de fútbol ayer", "faq"), {}
     )
-    assert "persona" in second.messages[0]["text"]
-    assert second.messages[0]["buttons"][0]["payload"] == "/request_human"
+    misses = {e["name"]: e["value"] for e in events if e["event"] == "slot"}["misunderstandings"]
+    events = ActionAnswerFromKb().run(
+        CollectingDispatcher(), tracker("cuál es la capital de Mongolia", "faq", {"misunderstandings": misses}), {}
+    )
+    (message,) = offer({e["name"]: e["value"] for e in events if e["event"] == "slot"})
+    assert "persona" in message["text"]
+    assert message["buttons"][0]["payload"] == "/request_human"
 
 
 def test_a_question_misread_as_a_yes_is_answered_from_the_kb(actions_env):

@@ -84,3 +84,16 @@ def test_a_wrong_answer_in_the_form_is_asked_again_once_and_a_hedge_is_no_consen
     hedged = texts(customer.say("quizás"))  # NLU reads it as a yes; it is no consent
     assert "T-" not in hedged and "sí o un no" in hedged and "autorizas" in hedged
     assert "T-" in texts(customer.say("no"))
+
+
+def test_yes_to_the_offer_of_a_ticket_opens_the_form_and_no_does_not(rasa_url):
+    """After "I couldn't find an answer… shall I open a ticket?", "sí" means open it (it once meant "glad it helped")
+    and "no" means no (it once opened the form)."""
+    question = "mi notebook no enciende desde ayer"
+    yes = Bot(rasa_url, f"offer-yes-{uuid.uuid4().hex[:8]}")
+    assert "abra un ticket" in texts(yes.say(question))
+    assert "nombre" in texts(yes.say("sí")).lower()
+    no = Bot(rasa_url, f"offer-no-{uuid.uuid4().hex[:8]}")
+    assert "abra un ticket" in texts(no.say(question))
+    answer = texts(no.say("no gracias"))
+    assert "nombre" not in answer.lower() and "ayudo" in answer
