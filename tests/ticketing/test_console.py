@@ -173,6 +173,20 @@ def test_the_dashboard_is_for_supervisors_and_its_csv_equals_the_api(client):
     assert int(by_channel["tickets"]) == 1
 
 
+def test_the_dashboard_names_categories_and_teams_as_the_business_file_does(client):
+    create(client)
+    console_login(client, "ana@condorstore.cl")
+    page = client.get("/console/dashboard?lang=es").text
+    facts = client.app.state.business.config.facts
+    api = client.get("/api/v1/metrics", headers=login(client, "ana@condorstore.cl")).json()
+    assert api["volume"]["by_category"]
+    for category in api["volume"]["by_category"]:
+        name = facts.category_names["es"][category]
+        assert f"<td>{name}</td>" in page and f"<td>{category}</td>" not in page
+    team, name = next(iter(facts.team_names["es"].items()))
+    assert f">{name}</option>" in page and f">{team}</option>" not in page
+
+
 def test_going_online_drains_the_team_queue(client):
     everyone = [login(client, f"{name}@condorstore.cl") for name in ("luis", "laura", "ana")]
     for headers in everyone:
