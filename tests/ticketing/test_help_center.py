@@ -76,8 +76,16 @@ def test_html_inside_an_article_is_not_rendered(tmp_path, settings, business):
 
 
 @PAGES_ONLY
-def test_an_unknown_article_is_a_404(client):
-    assert client.get("/help/es/no-such-article").status_code == 404
+def test_an_unknown_article_is_a_404_page_that_offers_the_closest_articles(client):
+    """An old chat message links to an article an editor has since removed or renamed: the customer gets a page of
+    the help center, not a JSON error, with the articles its address points to."""
+    response = client.get("/help/es/plazos-de-entrega-a-regiones")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert "ya no está en el centro de ayuda" in response.text
+    assert 'href="/help/es/delivery-times"' in response.text
+    hostile = client.get("/help/en/<img src=x onerror=alert(1)>")
+    assert hostile.status_code == 404 and "text/html" in hostile.headers["content-type"]
+    assert "<img src=x" not in hostile.text
     assert client.get("/help/fr").status_code == 422
 
 

@@ -177,6 +177,8 @@ class HelpCenterTexts(_Strict):
     related: str
     suggest: str
     throttled: str  # a search refused for too many in a row; {seconds} until the next
+    # A link to an article that is no longer published (an old chat message's): said above the closest ones.
+    missing: str = ""
 
 
 class AssistantTexts(_Strict):

@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from pydantic import StringConstraints
 
 from ticketing.deps import NowDep, PrincipalDep, SessionDep
-from ticketing.errors import NotFound, TooManyRequests, error_responses
+from ticketing.errors import TooManyRequests, error_responses
 from ticketing.kb import service
 from ticketing.limits import client_address
 from ticketing.settings import REPO_ROOT
@@ -112,7 +112,11 @@ def help_article(request: Request, language: Literal["es", "en"], article_id: st
     kb = request.app.state.kb
     article = kb.get(article_id, language)
     if article is None:
-        raise NotFound(f"no published article {article_id!r} in {language}")
+        # A link from an old chat message, or a mistyped address: a page, with the articles its words point to.
+        decision = kb.decide(article_id.replace("-", " ")[:200], language)
+        page = _page(request, "help_search.html", language, missing=True, hits=decision.hits)
+        page.status_code = 404
+        return page
     related = [a for a in (kb.get(r, language) for r in article.related) if a is not None]
     other = kb.get(article_id, "en" if language == "es" else "es")
     return _page(
