@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.e2e.browser import axe_violations
+
 PAGES = [
     "/help/es",
     "/help/en",
@@ -37,3 +39,19 @@ def test_the_help_center_is_styled_from_its_own_stylesheet(page, stack):
     page.goto(f"http://127.0.0.1:{stack.ports.ticketing}" + "/help/es")
     header_colour = page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
     assert header_colour == "rgb(18, 53, 91)"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/help/es",
+        "/help/en?q=how long does delivery take",
+        "/help/es/delivery-times",
+        "/help/es/plazos-de-entrega-viejo",
+    ],
+)
+def test_help_center_pages_have_no_serious_accessibility_violations_and_tables_render(page, stack, path):
+    page.goto(f"http://127.0.0.1:{stack.ports.ticketing}" + path)
+    assert axe_violations(page) == []
+    if path.endswith("/delivery-times"):  # an editor's Markdown table is a table, with its header row
+        assert page.locator("main table th").first.inner_text() == "Zona"

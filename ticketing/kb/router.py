@@ -19,7 +19,7 @@ from ticketing.validation import InputModel
 router = APIRouter(tags=["knowledge base"])
 HELP_CSS = REPO_ROOT / "ticketing" / "static" / "help" / "help.css"
 # html=False: raw HTML in an article is shown as text, never executed.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")  # editors write tables
 
 
 class GapIn(InputModel):
