@@ -95,21 +95,35 @@ def confident_answer(text: str, language: str):
 
 
 def answer_with_article(dispatcher: CollectingDispatcher, question: str, language: str, hit) -> list[dict]:
-    """The article's first paragraph, its link and the kb_article payload, then "did this help?"."""
+    """The article's first paragraph, its link and the kb_article payload, then "did this help?" (ActionAskIfItHelped)."""
     article = hit.article
     say_article(dispatcher, language, hit)
-    dispatcher.utter_message(
-        text=say(language, "did_it_help"),
-        buttons=[
-            {"title": say(language, "yes"), "payload": "/affirm"},
-            {"title": say(language, "no"), "payload": "/deny"},
-        ],
-    )
     return [
         SlotSet("kb_article_id", article.id),
         SlotSet("last_question", question),
         SlotSet("misunderstandings", 0.0),
+        FollowupAction("action_ask_if_it_helped"),
     ]
+
+
+class ActionAskIfItHelped(Action):
+    """ "Did this help?" after an article, as an action of its own: the rules after it take "no" to the ticket form
+    and "sí" to "glad it helped". After a greeting or an out-of-scope answer the same words are no answer to it
+    (a "no" to "¡Hola!" once opened the ticket form)."""
+
+    def name(self) -> str:
+        return "action_ask_if_it_helped"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        language = language_of(tracker.get_slot("language"))
+        dispatcher.utter_message(
+            text=say(language, "did_it_help"),
+            buttons=[
+                {"title": say(language, "yes"), "payload": "/affirm"},
+                {"title": say(language, "no"), "payload": "/deny"},
+            ],
+        )
+        return []
 
 
 def article_for_an_unsure_request(tracker: Tracker):

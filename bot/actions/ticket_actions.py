@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -76,8 +76,7 @@ class ActionStartTicket(Action):
         if _intent(tracker) in ("request_human", "open_ticket") and (hit := article_for_an_unsure_request(tracker)):
             # A question that only looked like a request ("support hrs pls"): its answer, and no form for now.
             question = (tracker.latest_message.get("text") or "").strip()
-            answer = answer_with_article(dispatcher, question, _language(tracker), hit)
-            return [*answer, FollowupAction("action_listen")]
+            return answer_with_article(dispatcher, question, _language(tracker), hit)  # then "did this help?"
         events: list[EventType] = []
         if not tracker.get_slot("issue_description"):
             intent = _intent(tracker)

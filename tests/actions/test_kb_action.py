@@ -2,20 +2,24 @@
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.kb_actions import ActionAnswerFromKb, ActionOfferTicket
+from actions.kb_actions import ActionAnswerFromKb, ActionAskIfItHelped, ActionOfferTicket
 from tests.actions.helpers import tracker
 
 
 def test_an_answer_carries_the_kb_article_payload_and_asks_if_it_helped(actions_env):
     dispatcher = CollectingDispatcher()
     events = ActionAnswerFromKb().run(dispatcher, tracker("olvidé mi contraseña", "faq"), {})
-    answer, follow_up = dispatcher.messages
+    (answer,) = dispatcher.messages
     payload = answer["custom"]["kb_article"]
     assert payload["id"] == "reset-password"
     assert payload["url"] == "https://help.example/help/es/reset-password"
     assert payload["url"] in answer["text"]
-    assert [b["payload"] for b in follow_up["buttons"]] == ["/affirm", "/deny"]
     assert {"event": "slot", "timestamp": None, "name": "kb_article_id", "value": "reset-password"} in events
+    # "Did this help?" is the next action's, so that a yes or a no after it means what it says.
+    assert {"event": "followup", "timestamp": None, "name": "action_ask_if_it_helped"} in events
+    asked = CollectingDispatcher()
+    ActionAskIfItHelped().run(asked, tracker("olvidé mi contraseña", "faq"), {})
+    assert [b["payload"] for b in asked.messages[0]["buttons"]] == ["/affirm", "/deny"]
 
 
 def offer(slots: dict) -> list[dict]:
@@ -86,7 +90,8 @@ def test_a_question_nlu_half_took_for_a_request_for_a_person_gets_its_article_an
     dispatcher = CollectingDispatcher()
     events = ActionStartTicket().run(dispatcher, _unsure("support hrs pls", "request_human", 0.39), {})
     assert [m["custom"]["kb_article"]["id"] for m in dispatcher.messages if m.get("custom")] == ["business-hours"]
-    assert FollowupAction("action_listen") in events
+    # No form: the next action is "did this help?" (not the ticket form the request's rule would run).
+    assert FollowupAction("action_ask_if_it_helped") in events
 
 
 def test_a_clear_request_for_a_person_is_never_answered_with_an_article(actions_env):

@@ -97,3 +97,18 @@ def test_yes_to_the_offer_of_a_ticket_opens_the_form_and_no_does_not(rasa_url):
     assert "abra un ticket" in texts(no.say(question))
     answer = texts(no.say("no gracias"))
     assert "nombre" not in answer.lower() and "ayudo" in answer
+
+
+def test_no_after_an_article_opens_the_form_with_the_question_but_no_after_a_greeting_does_not(rasa_url):
+    """ "No" answers "did this help?" only when the bot asked it: after "¡Hola!" it once opened the ticket form."""
+    unhelped = Bot(rasa_url, f"no-article-{uuid.uuid4().hex[:8]}")
+    replies = unhelped.say("puedo pagar en cuotas?")
+    assert [r["custom"]["kb_article"]["id"] for r in replies if "custom" in r] and "sirvió" in texts(replies)
+    assert "nombre" in texts(unhelped.say("no")).lower()
+    helped = Bot(rasa_url, f"yes-article-{uuid.uuid4().hex[:8]}")
+    helped.say("puedo pagar en cuotas?")
+    assert "nombre" not in texts(helped.say("sí")).lower()
+    for opener in ("hola", "qué tal el clima hoy"):
+        greeted = Bot(rasa_url, f"no-greeting-{uuid.uuid4().hex[:8]}")
+        greeted.say(opener)
+        assert "nombre" not in texts(greeted.say("no")).lower(), opener
