@@ -37,6 +37,10 @@ def _intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+def _confidence(tracker: Tracker) -> float:
+    return float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+
+
 def _language(tracker: Tracker) -> str:
     return language_of(tracker.get_slot("language"))
 
@@ -116,11 +120,12 @@ class ValidateTicketForm(FormValidationAction):
         asked = tracker.get_slot("requested_slot") == "customer_name"
         if asked and _intent(tracker) == "affirm" and (offered := offered_name(tracker)):
             return {"customer_name": offered}  # "yes" to the WhatsApp profile name
-        if asked and (hit := confident_answer(str(value or ""), _language(tracker))) is not None:
+        sure_status = _intent(tracker) == "ticket_status" and _confidence(tracker) >= 0.9  # "cómo va mi ticket"
+        if asked and not sure_status and (hit := confident_answer(str(value or ""), _language(tracker))) is not None:
             # A question the KB answers, not a name ("hacen mantención a drones?"): answered, and the name asked again.
             say_article(dispatcher, _language(tracker), hit)
             return {"customer_name": None}
-        name = clean_name(str(value or ""))
+        name = None if asked and sure_status else clean_name(str(value or ""))
         if name is None:
             ask_again(dispatcher, "customer_name", say(_language(tracker), "invalid_name"))
         return {"customer_name": name}

@@ -29,13 +29,24 @@ def clean_order_number(text: str, orders: OrderNumbers) -> str | None:
 
 
 def clean_name(text: str) -> str | None:
-    """A plausible person's name: letters, 2–80 characters, without the lead-in ("me llamo", "I'm")."""
+    """A plausible person's name: letters, 2–80 characters and at most 8 words, without the lead-in ("me llamo",
+    "I'm"); never a question ("how is my ticket going?" is not a name)."""
     name = re.sub(
         r"^\s*(me llamo|mi nombre es|soy|my name is|i am|i'm|im|this is)\s+", "", text or "", flags=re.IGNORECASE
     ).strip(" .,!")
-    if not 2 <= len(name) <= 80 or not re.search(r"[^\W\d_]{2,}", name) or re.search(r"[<>{}@/\\]|\d{3,}", name):
+    if not 2 <= len(name) <= 80 or not re.search(r"[^\W\d_]{2,}", name) or re.search(r"[<>{}@/\\?¿]|\d{3,}", name):
         return None
-    return " ".join(part.capitalize() if part.islower() else part for part in name.split())
+    if len(name.split()) > 8:
+        return None
+    words = name.split()
+    return " ".join(
+        word if not word.islower() or (i and word in _NAME_PARTICLES) else word.capitalize()
+        for i, word in enumerate(words)
+    )
+
+
+# Lower case inside a name, as people write them: "María José de los Ángeles", "Ludwig van Beethoven".
+_NAME_PARTICLES = frozenset("de del la las los y e da das do dos di du van von der den le".split())
 
 
 def clean_description(text: str) -> str | None:

@@ -278,3 +278,13 @@ def test_a_hedge_is_no_answer_to_the_consent_question_even_when_nlu_reads_a_yes(
 def test_a_clear_yes_or_no_to_the_consent_question_is_taken(reply, intent, value):
     t = tracker(reply, intent, {"requested_slot": "data_consent"})
     assert ValidateTicketForm().validate_data_consent(value, CollectingDispatcher(), t, {}) == {"data_consent": value}
+
+
+def test_a_status_question_where_the_name_is_asked_is_not_taken_for_a_name():
+    t = tracker("como va mi ticket", "ticket_status", {"requested_slot": "customer_name"})
+    t.latest_message["intent"]["confidence"] = 0.99
+    dispatcher = CollectingDispatcher()
+    assert ValidateTicketForm().validate_customer_name("como va mi ticket", dispatcher, t, {}) == {
+        "customer_name": None
+    }
+    assert "nombre" in dispatcher.messages[0]["text"]

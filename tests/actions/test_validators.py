@@ -69,6 +69,10 @@ def test_another_business_reads_its_own_order_numbers(text, expected):
         ("123456", None),
         ("<script>", None),
         ("a", None),
+        ("María José de los Ángeles Pérez", "María José de los Ángeles Pérez"),
+        ("how is my ticket going?", None),  # a question, typed where the name is asked
+        ("¿cómo va mi ticket", None),
+        ("hola quería saber si me pueden ayudar con un problema que tengo", None),  # a sentence, not a name
     ],
 )
 def test_name(text, expected):
