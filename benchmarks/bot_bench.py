@@ -70,15 +70,12 @@ def stock_bot(workdir) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the stock bot did not start")
 
 
-async def conversations(
-    url: str, concurrency: int, seconds: float, script: list[str], restart_after: int, token: str = ""
-) -> dict:
+async def conversations(url: str, concurrency: int, seconds: float, script: list[str], restart_after: int) -> dict:
     latencies: list[float] = []
     stop_at = time.perf_counter() + seconds
 
     async def one(n: int) -> None:
-        # Our REST channel takes trusted callers only (the Rasa API token); the stock bot ignores the header.
-        async with httpx.AsyncClient(timeout=60, headers={"Authorization": f"Bearer {token}"}) as http:
+        async with httpx.AsyncClient(timeout=60) as http:
             sender, i = f"bench-{n}-{uuid.uuid4().hex[:6]}", 0
             while time.perf_counter() < stop_at:
                 if i and i % restart_after == 0:
@@ -132,7 +129,7 @@ def main() -> int:
                 ("Mostrador: form steps", ours_url, FORM_STEPS, 5),
             ):
                 print(f"{label}, {concurrency} conversation(s), {args.seconds:.0f} s…", flush=True)
-                r = asyncio.run(conversations(url, concurrency, args.seconds, script, restart, env["BOT_API_TOKEN"]))
+                r = asyncio.run(conversations(url, concurrency, args.seconds, script, restart))
                 rows.append((label, concurrency, r))
                 print(f"  {r['per_second']:.1f} msg/s, p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms", flush=True)
     finally:

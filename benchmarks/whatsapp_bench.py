@@ -120,10 +120,9 @@ async def whatsapp_run(url: str, secret: str, graph: FakeGraph, concurrency: int
     return {"ack": stats(acks), "end": stats(ends), "lost": lost, "seconds": time.perf_counter() - began}
 
 
-async def rest_run(url: str, concurrency: int, seconds: float, token: str) -> dict:
+async def rest_run(url: str, concurrency: int, seconds: float) -> dict:
     ends: list[float] = []
-    headers = {"Authorization": f"Bearer {token}"}  # the REST channel takes trusted callers only
-    clients = [httpx.AsyncClient(timeout=60, headers=headers) for _ in range(concurrency)]
+    clients = [httpx.AsyncClient(timeout=60) for _ in range(concurrency)]
     stop_at = time.perf_counter() + seconds
 
     async def customer(n: int) -> None:
@@ -168,9 +167,7 @@ def main() -> int:
     }
     env["ACTIONS_TICKETING_TOKEN"] = env["TICKETING_API_TOKEN"]
     credentials = work / "credentials.yml"
-    credentials.write_text(
-        "mostrador_nlu.trusted_rest.TrustedRestInput:\n  token: ${BOT_API_TOKEN}\nmostrador_whatsapp.channel.WhatsAppInput:\n"
-    )
+    credentials.write_text("rest:\nmostrador_whatsapp.channel.WhatsAppInput:\n")
     env["BOT_CREDENTIALS"] = str(credentials)
     run_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     for command in ("migrate", "load-demo"):
@@ -187,9 +184,7 @@ def main() -> int:
     try:
         stack.wait_healthy(timeout=240)
         rasa = f"http://127.0.0.1:{stack.ports.rasa}"
-        asyncio.run(
-            rest_run(f"{rasa}/webhooks/rest/webhook", 2, 3, env["BOT_API_TOKEN"])
-        )  # warm up (first KB search, caches)
+        asyncio.run(rest_run(f"{rasa}/webhooks/rest/webhook", 2, 3))  # warm up (first KB search, caches)
         for concurrency in [int(c) for c in args.customers.split(",")]:
             print(f"WhatsApp, {concurrency} customer(s), {args.seconds:.0f} s…", flush=True)
             webhook = f"{rasa}/webhooks/whatsapp/webhook"
@@ -206,9 +201,7 @@ def main() -> int:
             rest = (
                 {"end": stats([])}
                 if args.no_rest
-                else asyncio.run(
-                    rest_run(f"{rasa}/webhooks/rest/webhook", concurrency, args.seconds, env["BOT_API_TOKEN"])
-                )
+                else asyncio.run(rest_run(f"{rasa}/webhooks/rest/webhook", concurrency, args.seconds))
             )
             rows.append((concurrency, wa, rest))
             print(json.dumps({"whatsapp": wa, "rest": rest}), flush=True)

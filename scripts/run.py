@@ -45,9 +45,9 @@ Mostrador is running ({time.monotonic() - started:.0f} s). Ctrl-C stops everythi
   Ticket API docs   {public}/docs
   Rasa              http://localhost:{ports.rasa}/   (API token in .env: BOT_API_TOKEN)
 
-Talk to the bot (the REST channel takes the API token):
-  source .env; curl -s localhost:{ports.rasa}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
-       -H "Authorization: Bearer $BOT_API_TOKEN" -d '{{"sender": "ana", "message": "hola"}}'
+Talk to the bot:
+  curl -s localhost:{ports.rasa}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -d '{{"sender": "ana", "message": "hola"}}'
 Logs: MOSTRADOR_VERBOSE=1 make run
 """,
         flush=True,

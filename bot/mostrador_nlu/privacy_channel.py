@@ -30,21 +30,6 @@ log = logging.getLogger(__name__)
 FORGET_ACTION = "action_forget_conversation"
 
 
-def bearer_matches(request: Request, token: str) -> bool:
-    """Whether the request carries `Authorization: Bearer <token>` (compared in constant time)."""
-    header = request.headers.get("authorization") or ""
-    given = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
-
-
-def token_from(credentials: dict[str, Any] | None, channel: str) -> str:
-    """The channel's `token` from credentials.yml; a missing one (or an unset ${BOT_API_TOKEN}) stops the server."""
-    token = str((credentials or {}).get("token") or "")
-    if not token or token.startswith("${"):
-        raise RasaException(f"the {channel} channel needs `token` (the Rasa API token, BOT_API_TOKEN)")
-    return token
-
-
 class PrivacyChannel(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -52,16 +37,24 @@ class PrivacyChannel(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "PrivacyChannel":
-        return cls(token_from(credentials, "privacy"))
+        token = str((credentials or {}).get("token") or "")
+        if not token or token.startswith("${"):
+            raise RasaException("the privacy channel needs `token` (the Rasa API token, BOT_API_TOKEN)")
+        return cls(token)
 
     def __init__(self, token: str) -> None:
         self.token = token
+
+    def _authorised(self, request: Request) -> bool:
+        header = request.headers.get("authorization") or ""
+        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
 
     def blueprint(self, on_new_message: Any) -> Blueprint:
         bp = Blueprint("mostrador_privacy", __name__)
 
         def refuse(request: Request) -> response.HTTPResponse | None:
-            if not bearer_matches(request, self.token):
+            if not self._authorised(request):
                 return response.json({"detail": "a valid bearer token is required", "code": "unauthorized"}, 401)
             if private_store(request.app.ctx.agent.tracker_store) is None:
                 return response.json(

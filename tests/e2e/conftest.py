@@ -66,21 +66,13 @@ class Inbox:
 
 
 class Bot:
-    """A customer talking to the bot through the REST channel (a trusted caller's: it needs the Rasa API token,
-    which the `stack` fixture sets here)."""
-
-    token = ""
+    """A customer talking to the bot through the REST channel."""
 
     def __init__(self, rasa_url: str, sender: str):
         self.url, self.sender = f"{rasa_url}/webhooks/rest/webhook", sender
 
     def say(self, text: str) -> list[dict]:
-        response = httpx.post(
-            self.url,
-            json={"sender": self.sender, "message": text},
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=60,
-        )
+        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
         response.raise_for_status()
         return response.json()
 
@@ -154,14 +146,13 @@ def stack(tmp_path_factory):
         env["WHATSAPP_REDIS_URL"] = os.environ["TEST_REDIS_URL"]
     # And the website chat widget's socket.io channel; with Redis, as in compose, so several Rasa servers share it.
     credentials.write_text(
-        f"mostrador_nlu.trusted_rest.TrustedRestInput:\n  token: ${{BOT_API_TOKEN}}\ncallback:\n  url: {inbox.url}\nmostrador_whatsapp.channel.WhatsAppInput:\nchannels.widget.WidgetInput:\n"
+        f"rest:\ncallback:\n  url: {inbox.url}\nmostrador_whatsapp.channel.WhatsAppInput:\nchannels.widget.WidgetInput:\n"
         "mostrador_nlu.privacy_channel.PrivacyChannel:\n  token: ${BOT_API_TOKEN}\n"
     )
     if os.environ.get("TEST_REDIS_URL"):
         env["BOT_WIDGET_REDIS_URL"] = os.environ["TEST_REDIS_URL"]
         env["BOT_WIDGET_REDIS_CHANNEL"] = f"e2e-widget-{uuid.uuid4().hex[:8]}"
     env["BOT_CREDENTIALS"] = str(credentials)
-    Bot.token = env["BOT_API_TOKEN"]
 
     run_env = {**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)}
     for command in ("migrate", "load-demo"):

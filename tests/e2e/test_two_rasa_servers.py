@@ -132,7 +132,7 @@ def cluster(tmp_path_factory):
         )
         + "\n"
     )
-    (var / "credentials.yml").write_text("mostrador_nlu.trusted_rest.TrustedRestInput:\n  token: ${BOT_API_TOKEN}\n")
+    (var / "credentials.yml").write_text("rest:\n")
     env = {
         "TICKETING_API_TOKEN": secrets.token_urlsafe(16),
         "TICKETING_SECRET_KEY": secrets.token_urlsafe(16),
@@ -218,8 +218,7 @@ def test_a_hundred_customers_through_two_rasa_servers_lose_no_turn_and_get_each_
     async def everyone() -> list[str]:
         # No kept-alive connections: every message is a new connection, so the proxy alternates servers per turn.
         limits = httpx.Limits(max_connections=CUSTOMERS, max_keepalive_connections=0)
-        rest = {"Authorization": f"Bearer {token}"}  # the REST channel takes trusted callers only
-        async with httpx.AsyncClient(timeout=180, limits=limits, headers=rest) as client:
+        async with httpx.AsyncClient(timeout=180, limits=limits) as client:
             results = await asyncio.gather(
                 *(converse(client, proxy.url, senders[n], script(n, run)) for n in range(CUSTOMERS))
             )
