@@ -167,7 +167,7 @@ def main() -> int:
     }
     env["ACTIONS_TICKETING_TOKEN"] = env["TICKETING_API_TOKEN"]
     credentials = work / "credentials.yml"
-    credentials.write_text("rest:\nmostrador_whatsapp.channel.WhatsAppInput:\n")
+    credentials.write_text("mostrador_nlu.rest_channel.RestChannel:\nmostrador_whatsapp.channel.WhatsAppInput:\n")
     env["BOT_CREDENTIALS"] = str(credentials)
     run_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     for command in ("migrate", "load-demo"):

@@ -146,7 +146,7 @@ def stack(tmp_path_factory):
         env["WHATSAPP_REDIS_URL"] = os.environ["TEST_REDIS_URL"]
     # And the website chat widget's socket.io channel; with Redis, as in compose, so several Rasa servers share it.
     credentials.write_text(
-        f"rest:\ncallback:\n  url: {inbox.url}\nmostrador_whatsapp.channel.WhatsAppInput:\nchannels.widget.WidgetInput:\n"
+        f"mostrador_nlu.rest_channel.RestChannel:\ncallback:\n  url: {inbox.url}\nmostrador_whatsapp.channel.WhatsAppInput:\nchannels.widget.WidgetInput:\n"
         "mostrador_nlu.privacy_channel.PrivacyChannel:\n  token: ${BOT_API_TOKEN}\n"
     )
     if os.environ.get("TEST_REDIS_URL"):

@@ -149,3 +149,25 @@ def test_an_unknown_number_and_someone_elses_get_the_same_reply_and_the_emails_o
         assert (
             f"Tu ticket {victim['number']} está" if language == "es" else f"Your ticket {victim['number']} is"
         ) in owner
+
+
+def test_the_rest_channel_cannot_speak_in_a_whatsapp_customers_conversation(rasa_url, api, stack):
+    """A WhatsApp customer's conversation id is their phone number. Someone posting it as the REST channel's sender
+    is answered in a conversation of their own: no status of the customer's ticket, nothing in their conversation."""
+    number = f"569{uuid.uuid4().int % 10**8:08d}"
+    body = {
+        "customer": {"name": "Rosa Díaz", "phone": f"+{number}"},
+        "description": "Me cobraron dos veces la misma compra",
+        "channel": "whatsapp",
+        "language": "es",
+        "conversation_id": number,
+        "consent": True,
+    }
+    ticket = api.post("/api/v1/tickets", json=body).json()
+    impostor = Bot(rasa_url, number)
+    replies = impostor.say(f"cuál es el estado del ticket {ticket['number']}?")
+    assert {r["recipient_id"] for r in replies} == {f"rest-{number}"}
+    assert "Por seguridad" in texts(replies) and "facturación" not in texts(replies)  # not the owner
+    rasa_token = {"Authorization": f"Bearer {stack.env['BOT_API_TOKEN']}"}
+    stored = httpx.get(f"{rasa_url}/webhooks/privacy/conversations/{number}", headers=rasa_token)
+    assert stored.json()["events"] == []  # the customer's conversation never saw it

@@ -132,7 +132,7 @@ def cluster(tmp_path_factory):
         )
         + "\n"
     )
-    (var / "credentials.yml").write_text("rest:\n")
+    (var / "credentials.yml").write_text("mostrador_nlu.rest_channel.RestChannel:\n")
     env = {
         "TICKETING_API_TOKEN": secrets.token_urlsafe(16),
         "TICKETING_SECRET_KEY": secrets.token_urlsafe(16),
