@@ -137,6 +137,10 @@ class ValidateTicketForm(FormValidationAction):
                 return {"customer_email": None, "customer_phone": None}
             return {"customer_email": SKIPPED}
         email = clean_email(str(value or ""))
+        asked = tracker.get_slot("requested_slot") == "customer_email"
+        # A phone number where the email is asked ("+56 9 8765 4321"): contact enough, the email is not asked.
+        if email is None and asked and (phone := clean_phone(str(value or ""), runtime.business().phone_region)):
+            return {"customer_email": SKIPPED, "customer_phone": phone}
         if email is None:
             ask_again(dispatcher, "customer_email", say(_language(tracker), "invalid_email"))
         return {"customer_email": email}

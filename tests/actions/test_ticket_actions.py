@@ -288,3 +288,10 @@ def test_a_status_question_where_the_name_is_asked_is_not_taken_for_a_name():
         "customer_name": None
     }
     assert "nombre" in dispatcher.messages[0]["text"]
+
+
+def test_a_phone_number_given_where_the_email_is_asked_is_taken_as_the_contact(actions_env):
+    t = tracker("+56 9 8765 4321", "inform", {"requested_slot": "customer_email"})
+    dispatcher = CollectingDispatcher()
+    result = ValidateTicketForm().validate_customer_email("+56 9 8765 4321", dispatcher, t, {})
+    assert result == {"customer_email": "-", "customer_phone": "+56987654321"} and dispatcher.messages == []
