@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.texts import language_of, response_words, say
 from actions.ticketing_client import TicketingRejected, TicketingUnavailable
+from actions.validators import WITHHELD, withhold_personal
 from kb.text import fold
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,18 @@ def article_url(article_id: str, language: str) -> str:
     return f"{runtime.settings().help_center_url}/help/{language}/{article_id}"
 
 
+def gap_question(question: str) -> str | None:
+    """What editors may read of a question the KB could not answer: any email, phone or order number in it withheld;
+    None when that is all it was (a customer typing their contact details is no question for the KB)."""
+    withheld = withhold_personal(question, [], orders=runtime.business().order_numbers)
+    return withheld if re.search(r"[^\W\d_]{2,}", withheld.replace(WITHHELD, "")) else None
+
+
 def report_gap_in_background(question: str, language: str, conversation_id: str, best: dict | None) -> None:
-    """Tell the backend what we could not answer, without making the customer wait for it."""
+    """Tell the backend what we could not answer (gap_question), without making the customer wait for it."""
+    question = gap_question(question)
+    if question is None:
+        return
 
     def send() -> None:
         try:

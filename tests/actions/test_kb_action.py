@@ -1,5 +1,6 @@
 """The KB answer message: first paragraph, link, the kb_article payload, then "did this help?"."""
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.kb_actions import ActionAnswerFromKb, ActionAskIfItHelped, ActionOfferTicket
@@ -126,3 +127,19 @@ def test_an_order_question_taken_for_a_ticket_status_gets_the_tracking_article(a
     t = _unsure("en q parte va mi paquete? lo despacharon ayer", "ticket_status", 0.54, {"language": "es"})
     ActionTicketStatus().run(dispatcher, t, {})
     assert [m["custom"]["kb_article"]["id"] for m in dispatcher.messages if m.get("custom")] == ["order-tracking"]
+
+
+@pytest.mark.parametrize(
+    ("question", "recorded"),
+    [
+        ("john.smith@example.com", None),
+        ("+56 9 8765 4321", None),
+        ("CS-1234567", None),
+        ("my email is john.smith@example.com, do you sell drones?", "my email is [withheld], do you sell drones?"),
+        ("venden drones?", "venden drones?"),
+    ],
+)
+def test_editors_never_read_a_customers_contact_details_among_the_unanswered_questions(actions_env, question, recorded):
+    from actions.kb_actions import gap_question
+
+    assert gap_question(question) == recorded
