@@ -212,6 +212,9 @@ def test_an_editor_marks_a_gap_handled_and_previews_the_bot(client):
     assert "venden drones acuáticos?" not in client.get("/console/kb").text
     preview = client.get("/console/kb?q=cuánto demora el envío a regiones&qlang=es").text
     assert "delivery-times" in preview or "Plazos" in preview
+    # Without a language picked, the question's own: Spanish words are tried on the Spanish articles.
+    detected = client.get("/console/kb?q=cuánto demora el envío a regiones&lang=en").text
+    assert "Plazos de entrega" in detected and "Detect (es)" in detected
 
 
 @pytest.mark.parametrize("name", ["console.css", "console.js", "chart.umd.min.js"])

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ticketing.agents import service as agents
 from ticketing.auth import issue_session_token
 from ticketing.channels import whatsapp
+from ticketing.classification.text import detect_language
 from ticketing.console import service
 from ticketing.console.web import (
     LANGUAGE_COOKIE,
@@ -566,7 +567,8 @@ def kb_page(
     titles = {(a.id, a.language): a.title for a in kb.articles}
     preview = None
     if q.strip():
-        preview_language = qlang if qlang in ("es", "en") else viewer.language
+        # Unless the editor picks one, the question's own language (an editor may try a customer's words in either).
+        preview_language = qlang if qlang in ("es", "en") else detect_language(q) or viewer.language
         decision = kb.decide(q, preview_language)
         preview = {
             "language": preview_language,
@@ -583,6 +585,7 @@ def kb_page(
             gaps=gaps,
             titles=titles,
             q=q,
+            qlang=qlang,
             preview=preview,
             public_url=request.app.state.settings.public_url.rstrip("/"),
             message=_message(request, viewer.language),
