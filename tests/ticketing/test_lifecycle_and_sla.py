@@ -52,10 +52,14 @@ def test_every_change_lands_in_the_timeline_with_actor_and_reason(client):
     patch(client, ticket, team="billing", reason="it is a payment problem")
     timeline = detail(client, ticket)["timeline"]
     changes = [(e["kind"], e["actor"], e["reason"], e["data"]) for e in timeline if e["kind"].endswith("_changed")]
-    assert changes == [
-        ("priority_changed", "service", "the customer is travelling tomorrow", {"from": "normal", "to": "urgent"}),
-        ("team_changed", "service", "it is a payment problem", {"from": "logistics", "to": "billing"}),
-    ]
+    assert changes[0] == (
+        "priority_changed",
+        "service",
+        "the customer is travelling tomorrow",
+        {"from": "normal", "to": "urgent"},
+    )
+    assert changes[1][:2] == ("sla_changed", "system") and changes[1][2].startswith("policy urgent: first response by")
+    assert changes[2] == ("team_changed", "service", "it is a payment problem", {"from": "logistics", "to": "billing"})
     assigned = [e for e in timeline if e["kind"] == "assigned"]
     assert "least loaded" in assigned[-1]["reason"]
 
@@ -137,6 +141,19 @@ def test_a_vip_customer_gets_half_the_first_response_target(client, clock):
     assert standard["priority"] == "normal" and standard["sla"]["first_response_due_at"] == "2026-11-28T16:00:00Z"
     assert vip["priority"] == "high"  # the VIP plan raises one level…
     assert vip["sla"]["first_response_due_at"] == "2026-11-27T21:00:00Z"  # …and high's 2 h is halved: Fri 18:00
+
+
+def test_raising_the_priority_to_urgent_brings_the_urgent_targets_and_says_so(client, clock):
+    clock.set(datetime(2026, 11, 27, 17, 0, tzinfo=SANTIAGO))  # Friday 17:00
+    ticket = create(client, description="Quiero saber dónde está mi pedido", customer={"name": "A", "email": "u@x.cl"})
+    assert ticket["sla"]["policy"] == "normal" and ticket["sla"]["first_response_due_at"] == "2026-11-28T16:00:00Z"
+    clock.advance(seconds=600)
+    changed = patch(client, ticket, priority="urgent", reason="the customer travels tonight").json()
+    # Urgent: 30 minutes on the always-open clock, from when the ticket came in (17:00 Santiago, 20:00 UTC).
+    assert changed["sla"]["policy"] == "urgent" and changed["sla"]["first_response_due_at"] == "2026-11-27T20:30:00Z"
+    assert changed["sla"]["resolution_due_at"] == "2026-11-28T00:00:00Z"
+    timeline = [e["kind"] for e in detail(client, ticket)["timeline"]]
+    assert timeline[-2:] == ["priority_changed", "sla_changed"]
 
 
 def test_a_repeat_contact_within_seven_days_raises_the_priority(client):

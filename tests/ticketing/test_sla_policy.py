@@ -15,6 +15,7 @@ from ticketing.sla.policy import (
     policy_label,
     promise,
     resume,
+    retarget,
     targets_of,
     watch,
 )
@@ -187,3 +188,29 @@ def test_both_targets_past_are_both_breached_and_no_warning_is_recorded():
 def test_every_moment_is_utc_aware():
     due = promise(RULES, "normal", True, local(2026, 11, 23, 9))
     assert all(getattr(due, f).tzinfo == UTC for f in ("first_response_due_at", "resolution_warn_at"))
+
+
+def test_a_new_priority_brings_its_policys_targets_counted_from_when_the_ticket_was_received():
+    received = local(2026, 11, 23, 9)
+    normal, urgent = promise(RULES, "normal", False, received), promise(RULES, "urgent", False, received)
+    now = retarget(targets_of(normal), normal, urgent, first_responded=False)
+    assert now.first_response_due_at == received + timedelta(minutes=30)  # urgent runs on the always-open clock
+    assert now.resolution_due_at == received + timedelta(hours=4)
+
+
+def test_a_new_priority_keeps_the_time_the_ticket_waited_on_the_customer():
+    received = local(2026, 11, 23, 9)
+    normal, low = promise(RULES, "normal", False, received), promise(RULES, "low", False, received)
+    # Pending from 10:00 to 12:00 on Monday: the normal targets moved two working hours later.
+    waited = resume(targets_of(normal), OFFICE, local(2026, 11, 23, 10), local(2026, 11, 23, 12), first_responded=False)
+    assert waited.first_response_due_at == local(2026, 11, 23, 15)
+    now = retarget(waited, normal, low, first_responded=False)
+    assert now.first_response_due_at == OFFICE.add_minutes(low.first_response_due_at, 120)  # low's 9 h, plus 2 h
+
+
+def test_once_answered_a_new_priority_changes_only_the_resolution_target():
+    received = local(2026, 11, 23, 9)
+    normal, urgent = promise(RULES, "normal", False, received), promise(RULES, "urgent", False, received)
+    now = retarget(targets_of(normal), normal, urgent, first_responded=True)
+    assert now.first_response_due_at == normal.first_response_due_at
+    assert now.resolution_due_at == urgent.resolution_due_at

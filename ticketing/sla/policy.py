@@ -8,7 +8,8 @@ A ticket's promise, in this order:
  4. the warnings (at risk): at `at_risk_fraction` of each target, on the same calendar.
 
 Afterwards the clock pauses while a ticket waits on the customer (pending) and, on resuming, every open target moves
-later by the working time spent waiting; a target is missed when its moment comes after its due date; the queue
+later by the working time spent waiting; a new priority brings its policy's targets, counted from the same moment
+and as late again as the waiting moved the old ones (`retarget`); a target is missed when its moment comes after its due date; the queue
 follows the earliest open target (`next_due`); the sweep records a breach once per target and a warning once.
 """
 
@@ -113,6 +114,20 @@ def resume(
         if remaining > 0:
             moved[field] = calendar.add_minutes(now, remaining)
     return replace(targets, **moved)
+
+
+def retarget(current: Targets, before: SlaPromise, after: SlaPromise, first_responded: bool) -> Targets:
+    """The targets once the priority changed: `after`'s (the new policy's promise from the moment the ticket was
+    received), each as much later as waiting on the customer has moved the current one past `before` (the old
+    policy's promise from the same moment). First-response targets stay once the first response is given."""
+    moved = {}
+    for field in ("first_response_due_at", "first_response_warn_at", "resolution_due_at", "resolution_warn_at"):
+        now_at, promised, new = getattr(current, field), getattr(before, field), getattr(after, field)
+        if now_at is None or (field.startswith("first") and first_responded):
+            continue
+        waited = before.calendar.minutes_between(promised, now_at) if now_at > promised else 0
+        moved[field] = after.calendar.add_minutes(new, waited) if waited > 0 else new
+    return replace(current, **moved)
 
 
 def next_due(*, closed: bool, paused: bool, first_responded: bool, targets: Targets) -> datetime | None:

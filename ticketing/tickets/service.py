@@ -268,6 +268,28 @@ def _refresh_next_due(ticket: Ticket) -> None:
     )
 
 
+def _retarget_sla(session: Session, ticket: Ticket, business: Business, old_priority: str, now: datetime) -> None:
+    """A new priority brings its SLA policy: an urgent ticket is due sooner (rules: `sla_policy.retarget`)."""
+    if ticket.sla_policy is None or ticket.status in ("resolved", "closed"):
+        return
+    before = business.sla_promise(old_priority, ticket.sla_vip, ticket.received_at)
+    after = business.sla_promise(ticket.priority, ticket.sla_vip, ticket.received_at)
+    if after.policy == ticket.sla_policy:
+        return
+    first_responded = ticket.first_responded_at is not None
+    targets = sla_policy.retarget(sla_policy.targets_of(ticket), before, after, first_responded)
+    for field, value in vars(targets).items():
+        setattr(ticket, field, value)
+    ticket.sla_policy = after.policy
+    _refresh_next_due(ticket)
+    if ticket.sla_state == "at_risk":  # the sweep warns again if the new targets are at risk too
+        ticket.sla_state = "ok"
+    due = ticket.resolution_due_at if first_responded else ticket.first_response_due_at
+    target = "resolution" if first_responded else "first response"
+    reason = f"policy {after.label}: {target} by {due:%Y-%m-%d %H:%M} UTC" if due else f"policy {after.label}"
+    _event(session, ticket, "sla_changed", "system", reason, now, {"policy": after.policy})
+
+
 def change_status(
     session: Session, ticket: Ticket, new: str, business: Business, actor: str, now: datetime, reason=None
 ):
@@ -328,6 +350,7 @@ def patch_ticket(
         ticket.priority, ticket.priority_rank = patch.priority, PRIORITY_RANK[patch.priority]
         ticket.priority_reasons = [*ticket.priority_reasons, f"manual: set to {patch.priority} by {actor}"]
         _event(session, ticket, "priority_changed", actor, patch.reason, now, {"from": old, "to": patch.priority})
+        _retarget_sla(session, ticket, business, old, now)
     if patch.tier and patch.tier != ticket.tier:
         old_tier, ticket.tier = ticket.tier, patch.tier
         _event(session, ticket, "tier_changed", actor, patch.reason, now, {"from": old_tier, "to": patch.tier})
