@@ -187,6 +187,17 @@ def test_the_dashboard_names_categories_and_teams_as_the_business_file_does(clie
     assert f">{name}</option>" in page and f">{team}</option>" not in page
 
 
+def test_the_ticket_page_names_teams_and_past_tickets_categories_as_the_business_file_does(client):
+    first = create(client)
+    second = create(client)
+    console_login(client, "ana@condorstore.cl")
+    page = client.get(f"/console/tickets/{second['number']}?lang=es").text
+    facts = client.app.state.business.config.facts
+    team_name = facts.team_names["es"][second["team"]]
+    assert f'<option value="{second["team"]}" selected>{team_name}</option>' in page
+    assert f"· {facts.category_names['es'][first['category']]} ·" in page  # the customer's earlier ticket
+
+
 def test_going_online_drains_the_team_queue(client):
     everyone = [login(client, f"{name}@condorstore.cl") for name in ("luis", "laura", "ana")]
     for headers in everyone:
