@@ -14,8 +14,9 @@ import re
 from rasa.core.channels.rest import RestInput
 from sanic.request import Request
 
-# A WhatsApp id (the number, digits only; a "+" tolerated) or a widget conversation (bot/channels/widget.py).
-_OTHER_CHANNELS = re.compile(r"\+?\d{6,20}|web-[0-9a-f]{40}")
+# A WhatsApp id (a phone number in international form, digits only: 8 to 15 of them; a "+" tolerated) or a widget
+# conversation (bot/channels/widget.py).
+_OTHER_CHANNELS = re.compile(r"\+?\d{8,15}|web-[0-9a-f]{40}")
 
 
 def rest_conversation(sender: str) -> str:
