@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.texts import language_of, response_words, say
 from actions.ticketing_client import TicketingRejected, TicketingUnavailable
-from actions.validators import WITHHELD, withhold_personal
+from actions.validators import WITHHELD, clean_description, withhold_personal
 from kb.text import fold
 
 log = logging.getLogger(__name__)
@@ -184,9 +184,13 @@ class ActionAnswerFromKb(Action):
             dispatcher.utter_message(response=OWN_ANSWER[intent], **response_words(language))
             return [SlotSet("kb_article_id", None)]
         if intent == "complain":
-            # A complaint the KB has no answer for goes to a person: the ticket form, with the complaint.
-            description = question[:5000] if question else None
-            return [SlotSet("issue_description", description), FollowupAction("ticket_form")]
+            # A complaint the KB has no answer for goes to a person: the ticket form, with the complaint when it says
+            # something ("😡😡😡" does not: the form asks what happened in its turn, not before the name).
+            description = clean_description(question)
+            return [
+                *([SlotSet("issue_description", description)] if description else []),
+                FollowupAction("ticket_form"),
+            ]
         misses = int(tracker.get_slot("misunderstandings") or 0) + 1
         offer: list[dict] = []
         if decision.action == "suggest" and misses < 2:

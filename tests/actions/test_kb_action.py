@@ -143,3 +143,10 @@ def test_editors_never_read_a_customers_contact_details_among_the_unanswered_que
     from actions.kb_actions import gap_question
 
     assert gap_question(question) == recorded
+
+
+def test_a_complaint_of_only_emoji_opens_the_form_without_a_description_to_reject(actions_env):
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerFromKb().run(dispatcher, tracker("😡😡😡", "complain"), {})
+    assert dispatcher.messages == []
+    assert [e["event"] for e in events] == ["followup"]  # the form, which asks the name first
