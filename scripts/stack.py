@@ -128,8 +128,9 @@ class Stack:
                     str(BOT_BIN / "rasa"),
                     "run",
                     "--enable-api",
-                    "--auth-token",
-                    token,
+                    # One argument: a token may begin with "-" (token_urlsafe does, 1 time in 64), which rasa's
+                    # argparse would read as an option of its own.
+                    f"--auth-token={token}",
                     "--port",
                     str(ports.rasa),
                     "--model",
