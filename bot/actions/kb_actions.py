@@ -117,6 +117,12 @@ def answer_with_article(dispatcher: CollectingDispatcher, question: str, languag
     ]
 
 
+def ask(dispatcher: CollectingDispatcher, language: str, question: str, *choices: tuple[str, str]) -> None:
+    """One of the bot's questions (a text of texts.py) with its answers as buttons: (title's text, payload)."""
+    buttons = [{"title": say(language, title), "payload": payload} for title, payload in choices]
+    dispatcher.utter_message(text=say(language, question), buttons=buttons)
+
+
 class ActionAskIfItHelped(Action):
     """ "Did this help?" after an article, as an action of its own: the rules after it take "no" to the ticket form
     and "sí" to "glad it helped". After a greeting or an out-of-scope answer the same words are no answer to it
@@ -127,13 +133,7 @@ class ActionAskIfItHelped(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         language = language_of(tracker.get_slot("language"))
-        dispatcher.utter_message(
-            text=say(language, "did_it_help"),
-            buttons=[
-                {"title": say(language, "yes"), "payload": "/affirm"},
-                {"title": say(language, "no"), "payload": "/deny"},
-            ],
-        )
+        ask(dispatcher, language, "did_it_help", ("yes", "/affirm"), ("no", "/deny"))
         return []
 
 
@@ -228,19 +228,7 @@ class ActionOfferTicket(Action):
         language = language_of(tracker.get_slot("language"))
         if int(tracker.get_slot("misunderstandings") or 0) >= 2:
             # Two misunderstandings in a row: offer a person at once instead of more guesses.
-            dispatcher.utter_message(
-                text=say(language, "offer_person"),
-                buttons=[
-                    {"title": say(language, "talk_to_person"), "payload": "/request_human"},
-                    {"title": say(language, "no"), "payload": "/deny"},
-                ],
-            )
+            ask(dispatcher, language, "offer_person", ("talk_to_person", "/request_human"), ("no", "/deny"))
         else:
-            dispatcher.utter_message(
-                text=say(language, "decline"),
-                buttons=[
-                    {"title": say(language, "open_ticket"), "payload": "/open_ticket"},
-                    {"title": say(language, "talk_to_person"), "payload": "/request_human"},
-                ],
-            )
+            ask(dispatcher, language, "decline", ("open_ticket", "/open_ticket"), ("talk_to_person", "/request_human"))
         return []

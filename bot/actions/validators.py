@@ -36,9 +36,9 @@ def clean_name(text: str) -> str | None:
     ).strip(" .,!")
     if not 2 <= len(name) <= 80 or not re.search(r"[^\W\d_]{2,}", name) or re.search(r"[<>{}@/\\?¿]|\d{3,}", name):
         return None
-    if len(name.split()) > 8:
-        return None
     words = name.split()
+    if len(words) > 8:
+        return None
     return " ".join(
         word if not word.islower() or (i and word in _NAME_PARTICLES) else word.capitalize()
         for i, word in enumerate(words)

@@ -254,6 +254,11 @@ def _shift_clock(ticket: Ticket, business: Business, paused_from: datetime, now:
         now,
         first_responded=ticket.first_responded_at is not None,
     )
+    _set_targets(ticket, targets)
+
+
+def _set_targets(ticket: Ticket, targets: sla_policy.Targets) -> None:
+    """Store the SLA targets on the ticket, and what the queue orders it by."""
     for field, value in vars(targets).items():
         setattr(ticket, field, value)
     _refresh_next_due(ticket)
@@ -277,11 +282,8 @@ def _retarget_sla(session: Session, ticket: Ticket, business: Business, old_prio
     if after.policy == ticket.sla_policy:
         return
     first_responded = ticket.first_responded_at is not None
-    targets = sla_policy.retarget(sla_policy.targets_of(ticket), before, after, first_responded)
-    for field, value in vars(targets).items():
-        setattr(ticket, field, value)
+    _set_targets(ticket, sla_policy.retarget(sla_policy.targets_of(ticket), before, after, first_responded))
     ticket.sla_policy = after.policy
-    _refresh_next_due(ticket)
     if ticket.sla_state == "at_risk":  # the sweep warns again if the new targets are at risk too
         ticket.sla_state = "ok"
     due = ticket.resolution_due_at if first_responded else ticket.first_response_due_at
