@@ -37,13 +37,21 @@ def clean_name(text: str) -> str | None:
     if not 2 <= len(name) <= 80 or not re.search(r"[^\W\d_]{2,}", name) or re.search(r"[<>{}@/\\?¿]|\d{3,}", name):
         return None
     words = name.split()
-    if len(words) > 8:
+    if len(words) > 8 or _NOT_A_NAME.search(name):
         return None
     return " ".join(
         word if not word.islower() or (i and word in _NAME_PARTICLES) else word.capitalize()
         for i, word in enumerate(words)
     )
 
+
+# "saltar" where the name is asked: the name cannot be skipped, and is asked again ("Noé" stays a name, though NLU
+# reads it as a no).
+_NOT_A_NAME = re.compile(
+    r"^\W*(saltar|omitir|skip|siguiente|next|ninguno|none|n/?a)\W*$|\b(no (tengo|quiero|doy|voy)|prefiero no|"
+    r"rather not|don'?t want)\b",
+    re.IGNORECASE,
+)
 
 # Lower case inside a name, as people write them: "María José de los Ángeles", "Ludwig van Beethoven".
 _NAME_PARTICLES = frozenset("de del la las los y e da das do dos di du van von der den le".split())

@@ -73,6 +73,9 @@ def test_another_business_reads_its_own_order_numbers(text, expected):
         ("how is my ticket going?", None),  # a question, typed where the name is asked
         ("¿cómo va mi ticket", None),
         ("hola quería saber si me pueden ayudar con un problema que tengo", None),  # a sentence, not a name
+        ("saltar", None),  # the name cannot be skipped
+        ("no quiero dar mi nombre", None),
+        ("Noé", "Noé"),  # NLU reads it as a no; it is a name
     ],
 )
 def test_name(text, expected):
