@@ -377,3 +377,27 @@ def test_the_ticket_page_speaks_the_agents_language_and_the_business_timezone(cl
     received = datetime.fromisoformat(ticket["received_at"].replace("Z", "+00:00"))
     local = received.astimezone(ZoneInfo("America/Santiago")).strftime("%d-%m %H:%M")
     assert f">{local}</time>" in es
+
+
+def test_priority_reasons_and_the_timeline_speak_the_agents_language(client):
+    """The backend records its reasons in English (the API returns them so); a Spanish agent reads them in Spanish,
+    with the business file's names for categories and teams, and an agent's own words as written."""
+    ticket = create(client, description="ME COBRARON DOS VECES!! es urgente, necesito que me devuelvan la plata")
+    change = {"priority": "low", "reason": "cliente llamó: era <b>una prueba</b>"}
+    assert client.patch(f"/api/v1/tickets/{ticket['id']}", json=change, headers=AUTH).status_code == 200
+    assert any("tickets start at" in r for r in ticket["priority_reasons"])  # the API keeps the recorded sentence
+    console_login(client, "ana@condorstore.cl")  # a supervisor: every team's tickets
+    facts = client.app.state.business.config.facts
+    es = client.get(f"/console/tickets/{ticket['number']}?lang=es").text
+    category, team = facts.category_names["es"][ticket["category"]], facts.team_names["es"][ticket["team"]]
+    assert f"tipo: los tickets de {category} parten en" in es
+    assert "urgencia: el cliente escribió «" in es and "tono negativo:" in es and "(+1)" in es
+    assert "recibido por la web, en español" in es
+    assert f"la categoría {category} va al equipo {team}" in es
+    assert "a mano: " in es and "la cambió a baja" in es and "urgente → baja" in es and "política urgente" in es
+    assert "cliente llamó: era &lt;b&gt;una prueba&lt;/b&gt;" in es  # the agent's reason, as written and escaped
+    for english in ("tickets start at", "the customer wrote", "received on", "goes to team", "set to low by"):
+        assert english not in es
+    en = client.get(f"/console/tickets/{ticket['number']}?lang=en").text
+    assert f"type: {facts.category_names['en'][ticket['category']]} tickets start at" in en
+    assert "received on the web, in Spanish" in en and "by hand: set to low by" in en

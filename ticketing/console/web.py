@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ticketing.agents.models import Agent
 from ticketing.auth import SESSION_SECONDS, read_session_token, session_ended
+from ticketing.console.reasons import Names, say, say_data
 from ticketing.console.words import EVENT_NAMES, LANGUAGES, PRIORITY_NAMES, STATUS_NAMES, WORDS
 from ticketing.errors import DomainError, Unauthorized
 
@@ -150,6 +151,12 @@ def render(
     secret = request.app.state.settings.secret_key.get_secret_value()
     business = request.app.state.business
     facts = business.config.facts
+    names = Names(
+        categories=facts.category_names.get(language, {}),
+        teams=facts.team_names.get(language, {}),
+        priorities=PRIORITY_NAMES[language],
+        statuses=STATUS_NAMES[language],
+    )
     response = request.app.state.templates.TemplateResponse(
         request,
         template,
@@ -161,6 +168,8 @@ def render(
             "category_names": facts.category_names.get(language, {}),
             "team_names": facts.team_names.get(language, {}),
             "priority_names": PRIORITY_NAMES[language],
+            "say_reason": partial(say, language=language, names=names),
+            "say_data": partial(say_data, language=language, names=names),
             "viewer": viewer,
             **HELPERS,
             "local_time": partial(local_time, zone=business.config.timezone),
