@@ -141,13 +141,37 @@ class ActionRecordCsat(Action):
         ticket_id = tracker.get_slot("csat_ticket_id")
         if not found or not ticket_id:
             return []
+        score = int(found.group(1))
         comment = text[found.end() :].strip(" .,-:") or None
         try:
-            runtime.ticketing().record_csat(int(ticket_id), int(found.group(1)), comment)
+            runtime.ticketing().record_csat(int(ticket_id), score, comment)
         except (TicketingUnavailable, TicketingRejected) as exc:
             log.warning("could not store CSAT: %s", exc)
-        dispatcher.utter_message(text=say(language, "csat_thanks"))
-        return [SlotSet("csat_ticket_id", None)]
+        if comment:
+            dispatcher.utter_message(text=say(language, "csat_thanks"))
+            return [SlotSet("csat_ticket_id", None)]
+        # The customer may say why in their next message (HandoffPolicy: action_record_csat_comment).
+        dispatcher.utter_message(text=say(language, "csat_thanks_ask_why"))
+        return [SlotSet("csat_ticket_id", None), SlotSet("csat_comment_for", f"{int(ticket_id)}:{score}")]
+
+
+class ActionRecordCsatComment(Action):
+    """The message right after a bare score is its comment ("the agent was very patient"): stored with the score."""
+
+    def name(self) -> str:
+        return "action_record_csat_comment"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = language_of(tracker.get_slot("language"))
+        ticket_id, _, score = str(tracker.get_slot("csat_comment_for") or "").partition(":")
+        comment = (tracker.latest_message.get("text") or "").strip()[:2000]
+        if ticket_id.isdigit() and score.isdigit() and comment:
+            try:
+                runtime.ticketing().record_csat(int(ticket_id), int(score), comment)
+            except (TicketingUnavailable, TicketingRejected) as exc:
+                log.warning("could not store the CSAT comment: %s", exc)
+            dispatcher.utter_message(text=say(language, "csat_comment_thanks"))
+        return [SlotSet("csat_comment_for", None)]
 
 
 class ActionEndHandoff(Action):

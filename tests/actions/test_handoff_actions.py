@@ -5,7 +5,13 @@ import uuid
 import requests
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff_actions import ActionDeliverAgentReply, ActionRecordCsat, ActionRelayToTicket, ActionTicketResolved
+from actions.handoff_actions import (
+    ActionDeliverAgentReply,
+    ActionRecordCsat,
+    ActionRecordCsatComment,
+    ActionRelayToTicket,
+    ActionTicketResolved,
+)
 from actions.ticket_actions import ActionCreateTicket
 from tests.actions.conftest import TOKEN
 from tests.actions.helpers import tracker
@@ -88,6 +94,26 @@ def test_after_resolution_the_score_is_asked_and_stored(actions_env, backend_url
     assert "Gracias" in dispatcher.messages[0]["text"]
     timeline = requests.get(f"{backend_url}/api/v1/tickets/{ticket_id}", headers=auth).json()["timeline"]
     assert [e["data"] for e in timeline if e["kind"] == "csat"] == [{"score": 4}]
+
+
+def test_a_bare_score_asks_why_and_the_next_message_is_kept_as_its_comment(actions_env, backend_url):
+    slots = open_ticket("csat-2")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    ticket_id = int(slots["ticket_id"])
+    assert requests.patch(f"{backend_url}/api/v1/tickets/{ticket_id}", json={"status": "resolved"}, headers=auth).ok
+    slots = {**slots, "handoff": False, "csat_ticket_id": slots["ticket_id"]}
+    dispatcher = CollectingDispatcher()
+    events = ActionRecordCsat().run(dispatcher, tracker("2", "inform", slots), {})
+    assert "por qué" in dispatcher.messages[0]["text"]
+    after = {e["name"]: e["value"] for e in events}
+    assert after == {"csat_ticket_id": None, "csat_comment_for": f"{ticket_id}:2"}
+    dispatcher = CollectingDispatcher()
+    comment = "tardaron 3 días en contestarme"
+    events = ActionRecordCsatComment().run(dispatcher, tracker(comment, "complain", {**slots, **after}), {})
+    assert "Gracias" in dispatcher.messages[0]["text"]
+    assert {e["name"]: e["value"] for e in events} == {"csat_comment_for": None}
+    csat = requests.get(f"{backend_url}/api/v1/tickets/{ticket_id}", headers=auth).json()["csat"]
+    assert (csat["score"], csat["comment"]) == (2, comment)
 
 
 def test_an_agent_reply_pushed_twice_is_said_once_and_tagged_with_its_outbox_id():

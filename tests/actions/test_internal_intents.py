@@ -57,5 +57,5 @@ def test_a_customer_message_never_carries_the_entities_only_pushed_intents_carry
 
 def test_only_actions_set_the_slots_that_name_the_conversations_ticket_and_its_handoff():
     slots = yaml.safe_load((BOT / "domain.yml").read_text())["slots"]
-    for name in ("ticket_id", "ticket_number", "handoff", "csat_ticket_id"):
+    for name in ("ticket_id", "ticket_number", "handoff", "csat_ticket_id", "csat_comment_for"):
         assert slots[name]["mappings"] == [{"type": "custom"}], name

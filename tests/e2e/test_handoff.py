@@ -48,7 +48,18 @@ def test_agent_replies_reach_the_customer_and_the_bot_resumes_with_a_survey(stac
     # Resolved: the bot takes over again and asks for a score, which is stored.
     assert api.patch(f"/api/v1/tickets/{ticket['id']}", json={"status": "resolved"}).status_code == 200
     inbox.wait_for(sender, lambda t: any("From 1 to 5" in x for x in t))
-    say("5 great help")
-    inbox.wait_for(sender, lambda t: any("Thanks for your rating" in x for x in t))
+    say("5")
+    inbox.wait_for(sender, lambda t: any("If you'd like to tell us why" in x for x in t))
     timeline = api.get(f"/api/v1/tickets/{ticket['id']}").json()["timeline"]
     assert [e["data"] for e in timeline if e["kind"] == "csat"] == [{"score": 5}]
+
+    # The next message is the score's comment; the one after it is a question again, answered by the bot.
+    say("The agent was very patient with me")
+    inbox.wait_for(sender, lambda t: any("passed it on to our team with your rating" in x for x in t))
+    csat = api.get(f"/api/v1/tickets/{ticket['id']}").json()["csat"]
+    assert (csat["score"], csat["comment"]) == (5, "The agent was very patient with me")
+    said = len(inbox.texts_for(sender))
+    say("how long does a refund take?")
+    texts = inbox.wait_for(sender, lambda t: len(t) > said)
+    assert not any("passed it on to our team" in x for x in texts[said:])
+    assert api.get(f"/api/v1/tickets/{ticket['id']}").json()["csat"]["comment"] == "The agent was very patient with me"
