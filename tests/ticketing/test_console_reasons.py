@@ -82,3 +82,5 @@ def test_an_events_facts_name_statuses_priorities_and_teams():
     team = next(iter(FACTS.team_names["es"]))
     assert say_data("queued", {"team": team}, "es", NAMES) == f"equipo: {FACTS.team_names['es'][team]}"
     assert say_data("sla_breached", {"target": "first_response"}, "es", NAMES) == "plazo: primera respuesta"
+    assert say_data("csat", {"score": 2}, "es", NAMES) == "nota: 2"
+    assert say("agent replied", "es", NAMES) == "respondió un agente"

@@ -226,3 +226,21 @@ def test_the_customers_rating_and_comment_show_on_the_ticket(client):
     assert rated.status_code == 201
     csat = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["csat"]
     assert (csat["score"], csat["comment"]) == (2, "tardaron mucho") and csat["answered_at"]
+
+
+def test_a_comment_after_the_score_is_one_event_not_a_second_rating(client):
+    """The bot asks why after a bare score and sends the answer with the same score: the timeline shows one rating
+    and its comment; a changed score is a new rating; the same answer sent again (a retry) adds nothing."""
+    ticket = create(client)
+    patch(client, ticket, status="resolved")
+    url = f"/api/v1/tickets/{ticket['id']}/csat"
+    for body in ({"score": 2}, {"score": 2, "comment": "tardaron mucho"}, {"score": 2, "comment": "tardaron mucho"}):
+        assert client.post(url, json=body, headers=AUTH).status_code == 201
+    kinds = [e["kind"] for e in client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()["timeline"]]
+    assert [k for k in kinds if k.startswith("csat")] == ["csat", "csat_comment"]
+    assert client.post(url, json={"score": 4, "comment": "al final lo resolvieron"}, headers=AUTH).status_code == 201
+    detail = client.get(f"/api/v1/tickets/{ticket['id']}", headers=AUTH).json()
+    assert [e["data"] for e in detail["timeline"] if e["kind"] == "csat"] == [{"score": 2}, {"score": 4}]
+    assert (detail["csat"]["score"], detail["csat"]["comment"]) == (4, "al final lo resolvieron")
+    m = client.get("/api/v1/metrics", headers=AUTH).json()["csat"]
+    assert m["distribution"].get("2") is None  # one answer per ticket: its latest score

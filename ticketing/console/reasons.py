@@ -134,6 +134,7 @@ _RULES: list[tuple[str, dict[str, str]]] = [
         {"es": "atiende VIP, y el cliente es VIP", "en": "VIP-enabled for a VIP customer"},
     ),
     (r"assigned by hand", {"es": "asignado a mano", "en": "assigned by hand"}),
+    (r"agent replied", {"es": "respondió un agente", "en": "an agent replied"}),
     (
         r"no eligible agent: the team has no agents",
         {"es": "nadie puede tomarlo: el equipo no tiene agentes", "en": "no eligible agent: the team has no agents"},
@@ -245,7 +246,15 @@ def _blocker(text: str, language: str, names: Names) -> str:
 
 
 _DATA_WORDS = {
-    "es": {"assignee": "agente", "team": "equipo", "priority": "prioridad", "policy": "política", "target": "plazo"},
+    "es": {
+        "assignee": "agente",
+        "team": "equipo",
+        "priority": "prioridad",
+        "policy": "política",
+        "target": "plazo",
+        "score": "nota",
+        "template": "plantilla",
+    },
     "en": {},
 }
 _CHANGES = {"status_changed": "status", "priority_changed": "priority", "team_changed": "team"}

@@ -451,8 +451,12 @@ def record_csat(session: Session, *, ticket_id: int, csat_in: CsatIn, actor: str
     if answer is None:
         answer = CsatAnswer(ticket_id=ticket.id, score=csat_in.score, comment=csat_in.comment, created_at=now)
         session.add(answer)
-    else:
+        _event(session, ticket, "csat", actor, None, now, {"score": csat_in.score})
+    elif answer.score != csat_in.score:
         answer.score, answer.comment = csat_in.score, csat_in.comment
-    _event(session, ticket, "csat", actor, None, now, {"score": csat_in.score})
+        _event(session, ticket, "csat", actor, None, now, {"score": csat_in.score})
+    elif answer.comment != csat_in.comment:  # the customer said why after the score (the bot asks): no second score
+        answer.comment = csat_in.comment
+        _event(session, ticket, "csat_comment", actor, None, now)
     session.commit()
     return answer
