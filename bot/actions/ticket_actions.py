@@ -46,14 +46,21 @@ def _language(tracker: Tracker) -> str:
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
-    """The conversation so far, as the ticket stores it."""
-    lines = []
+    """The conversation so far, as the ticket stores it. A button the customer pressed shows as the button's title
+    ("Sí"), not as its payload ("/affirm")."""
+    lines, buttons = [], {}
     for event in tracker.events:
+        if event.get("event") == "bot":
+            offered = (event.get("data") or {}).get("buttons") or []
+            buttons = {b.get("payload"): b.get("title") for b in offered if b.get("payload") and b.get("title")}
         if event.get("event") in ("user", "bot") and event.get("text"):
+            text = event["text"]
+            if event["event"] == "user":
+                text = buttons.get(text, text)
             lines.append(
                 {
                     "sender": "customer" if event["event"] == "user" else "bot",
-                    "text": event["text"][:10000],
+                    "text": text[:10000],
                     "timestamp": datetime.fromtimestamp(said_at(event), timezone.utc).isoformat(),
                 }
             )

@@ -295,3 +295,20 @@ def test_a_phone_number_given_where_the_email_is_asked_is_taken_as_the_contact(a
     dispatcher = CollectingDispatcher()
     result = ValidateTicketForm().validate_customer_email("+56 9 8765 4321", dispatcher, t, {})
     assert result == {"customer_email": "-", "customer_phone": "+56987654321"} and dispatcher.messages == []
+
+
+def test_a_pressed_button_shows_in_the_transcript_as_the_customer_saw_it():
+    """The agent reads "Sí", not the payload "/affirm"; a typed word stays as typed."""
+    from actions.ticket_actions import transcript
+
+    consent = [{"title": "Sí", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+    events = [
+        {"event": "bot", "text": "¿Nos autorizas a guardar tus datos?", "data": {"buttons": consent}},
+        {"event": "user", "text": "/affirm"},
+        {"event": "bot", "text": "¿Te sirvió esta respuesta?", "data": {"buttons": consent}},
+        {"event": "user", "text": "no mucho"},
+        {"event": "bot", "text": "Tu ticket es T-000001."},
+        {"event": "user", "text": "/deny"},  # no button offered: as it came
+    ]
+    lines = transcript(tracker("/deny", events=events))
+    assert [line["text"] for line in lines if line["sender"] == "customer"] == ["Sí", "no mucho", "/deny"]

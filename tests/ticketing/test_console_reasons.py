@@ -8,7 +8,7 @@ import pytest
 
 from ticketing.business.config import load_business
 from ticketing.classification.priority import TicketFacts, decide_priority
-from ticketing.console.reasons import Names, say, say_data
+from ticketing.console.reasons import Names, name, say, say_data
 from ticketing.routing.choice import AgentState, TicketNeeds, explain, why_not
 from ticketing.routing.service import no_agent_reason
 from ticketing.settings import REPO_ROOT
@@ -84,3 +84,20 @@ def test_an_events_facts_name_statuses_priorities_and_teams():
     assert say_data("sla_breached", {"target": "first_response"}, "es", NAMES) == "plazo: primera respuesta"
     assert say_data("csat", {"score": 2}, "es", NAMES) == "nota: 2"
     assert say("agent replied", "es", NAMES) == "respondió un agente"
+
+
+def test_keys_on_the_ticket_page_are_named():
+    assert say("policy normal (VIP): first response by 2026-12-09 14:00 UTC", "es", NAMES) == (
+        "política normal (VIP): primera respuesta antes del 2026-12-09 14:00 UTC"
+    )
+    assert say("policy urgent: resolution by 2026-12-09 14:00 UTC", "es", NAMES).startswith("política urgente:")
+    assert [
+        name(k, v, "es", NAMES) for k, v in (("language", "en"), ("plan", "standard"), ("actor", "system:sla"))
+    ] == [
+        "inglés",
+        "estándar",
+        "sistema (SLA)",
+    ]
+    assert name("subcategory", "duplicate_charge", "es", NAMES) == "duplicate charge"
+    assert name("actor", "laura@condorstore.cl", "es", NAMES) == "laura@condorstore.cl"
+    assert say("policy high (VIP)", "es", NAMES) == "política alta (VIP)"

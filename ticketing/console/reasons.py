@@ -114,6 +114,7 @@ _RULES: list[tuple[str, dict[str, str]]] = [
             "en": "policy {policy}: {target} by {due}",
         },
     ),
+    (r"policy (?P<policy>[\w ()]+)", {"es": "política {policy}", "en": "policy {policy}"}),
     # routing/choice.py and routing/service.py
     (
         r"(?P<agent>.+): online, on shift, speaks (?P<language>\w+), tier (?P<tier>\d+)",
@@ -215,12 +216,34 @@ def _sentence(text: str, language: str, names: Names) -> str | None:
     return None
 
 
+PLANS = {"es": {"standard": "estándar", "vip": "VIP"}, "en": {"vip": "VIP"}}
+ACTORS = {
+    "es": {
+        "system": "sistema",
+        "system:routing": "sistema (asignación)",
+        "system:sla": "sistema (SLA)",
+        "service": "servicio",
+    },
+    "en": {"system:routing": "system (routing)", "system:sla": "system (SLA)"},
+}
+
+
+def name(kind: str, value: str | None, language: str, names: Names = Names()) -> str:
+    """What a key is called in the agent's language: kind is category, team, priority, status, channel, language,
+    target, subcategory, plan or actor; an unknown value is shown as it is."""
+    return _name(kind, value, language, names)
+
+
 def _name(kind: str, value: str | None, language: str, names: Names) -> str:
     if value is None:
         return ""
-    if kind == "what":
+    if kind in ("what", "subcategory"):
         return value.replace("_", " ")
+    if kind == "policy" and value.endswith(" (VIP)"):  # sla.policy.policy_label
+        return _name(kind, value.removesuffix(" (VIP)"), language, names) + " (VIP)"
     known = {
+        "plan": PLANS.get(language, {}),
+        "actor": ACTORS.get(language, {}),
         "category": names.categories,
         "team": names.teams,
         "priority": names.priorities,

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ticketing.agents.models import Agent
 from ticketing.auth import SESSION_SECONDS, read_session_token, session_ended
-from ticketing.console.reasons import Names, say, say_data
+from ticketing.console.reasons import Names, name, say, say_data
 from ticketing.console.words import EVENT_NAMES, LANGUAGES, PRIORITY_NAMES, STATUS_NAMES, WORDS
 from ticketing.errors import DomainError, Unauthorized
 
@@ -170,6 +170,7 @@ def render(
             "priority_names": PRIORITY_NAMES[language],
             "say_reason": partial(say, language=language, names=names),
             "say_data": partial(say_data, language=language, names=names),
+            "named": partial(name, language=language, names=names),
             "viewer": viewer,
             **HELPERS,
             "local_time": partial(local_time, zone=business.config.timezone),
