@@ -23,6 +23,9 @@ help:
 	@echo "make bench  run the benchmarks (results in docs/benchmarks.md)"
 
 run: setup
+	@# The default database (var/ticketing.db) deleted to start afresh: create it again before starting.
+	@if [ ! -f var/ticketing.db ] && ! grep -q '^TICKETING_DATABASE_URL=' .env; then \
+	  rm -f var/.migrated; $(MAKE) --no-print-directory var/.migrated; fi
 	@$(PY) scripts/run.py
 
 setup: $(BACKEND)/.installed $(BOT)/.installed node_modules/.installed .env $(MODEL) var/.migrated
