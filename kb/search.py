@@ -728,12 +728,16 @@ class KnowledgeBase:
         hits, confidence, coverage, bar = self._search(query, language, limit=3)
         # A cue the best article's own text matches is claimed by it (decline_reason), and so are the `elsewhere`
         # cues when its body says the store takes what was bought elsewhere.
-        best_text = _article_text(hits[0].article) if hits else ""
-        body = " ".join(tokens(hits[0].article.body)) if hits else ""
-        takes_elsewhere = any(p.search(body) for p in self.lexicon.from_elsewhere.get(language, []))
+        best = hits[0].article if hits else None
 
-        def claimed(reason: str, cue: re.Pattern) -> bool:
-            return bool(cue.search(best_text)) or (reason == "elsewhere" and takes_elsewhere)
+        def claimed(reason: str, cue: re.Pattern) -> bool:  # asked only when a cue matches the question
+            if best is None:
+                return False
+            if reason == "elsewhere" and any(
+                p.search(" ".join(tokens(best.body))) for p in self.lexicon.from_elsewhere.get(language, [])
+            ):
+                return True
+            return bool(cue.search(_article_text(best)))
 
         if reason := decline_reason(query, self.lexicon, language, claimed):
             return Decision("decline", [], language, reason=reason)
