@@ -46,10 +46,10 @@ def clean_name(text: str) -> str | None:
 
 
 # "saltar" where the name is asked: the name cannot be skipped, and is asked again ("Noé" stays a name, though NLU
-# reads it as a no).
+# reads it as a no). Nor is a bare yes or no a name: "yes" after "What's your name?" became the customer "Yes".
 _NOT_A_NAME = re.compile(
-    r"^\W*(saltar|omitir|skip|siguiente|next|ninguno|none|n/?a)\W*$|\b(no (tengo|quiero|doy|voy)|prefiero no|"
-    r"rather not|don'?t want)\b",
+    r"^\W*(saltar|omitir|skip|siguiente|next|ninguno|none|n/?a|s[ií]|yes|yeah|yep|yup|ok|okay|dale|claro|vale|"
+    r"listo|bueno|no|nop|nope|nah)\W*$|\b(no (tengo|quiero|doy|voy)|prefiero no|rather not|don'?t want)\b",
     re.IGNORECASE,
 )
 

@@ -76,6 +76,11 @@ def test_another_business_reads_its_own_order_numbers(text, expected):
         ("saltar", None),  # the name cannot be skipped
         ("no quiero dar mi nombre", None),
         ("Noé", "Noé"),  # NLU reads it as a no; it is a name
+        ("yes", None),  # typed after "What's your name?": not a name
+        ("Sí!", None),
+        ("ok", None),
+        ("no", None),
+        ("Simón", "Simón"),
     ],
 )
 def test_name(text, expected):
