@@ -398,6 +398,9 @@ def test_priority_reasons_and_the_timeline_speak_the_agents_language(client):
     assert "cliente llamó: era &lt;b&gt;una prueba&lt;/b&gt;" in es  # the agent's reason, as written and escaped
     for english in ("tickets start at", "the customer wrote", "received on", "goes to team", "set to low by"):
         assert english not in es
+    agent_names = {a.email: a.name for a in client.app.state.business.config.agents}
+    assert f"agente: {agent_names[ticket['assignee']]}" in es  # the agent's name, not their email
+    assert ">inglés</option>" in client.get("/console/dashboard?lang=es").text
     en = client.get(f"/console/tickets/{ticket['number']}?lang=en").text
     assert f"type: {facts.category_names['en'][ticket['category']]} tickets start at" in en
     assert "received on the web, in Spanish" in en and "by hand: set to low by" in en

@@ -19,6 +19,7 @@ class Names:
     teams: dict[str, str] = field(default_factory=dict)
     priorities: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
+    agents: dict[str, str] = field(default_factory=dict)  # email -> name
 
 
 CHANNELS = {"es": {"web": "la web", "whatsapp": "WhatsApp", "email": "correo"}, "en": {"web": "the web"}}
@@ -249,6 +250,7 @@ def _name(kind: str, value: str | None, language: str, names: Names) -> str:
         "priority": names.priorities,
         "policy": names.priorities,  # the demo's SLA policies are named after the priorities
         "status": names.statuses,
+        "assignee": names.agents,
         "agent_status": _AGENT_STATUS.get(language, {}),
         "channel": CHANNELS.get(language, {}),
         "language": LANGUAGES.get(language, {}),

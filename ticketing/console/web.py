@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ticketing.agents.models import Agent
 from ticketing.auth import SESSION_SECONDS, read_session_token, session_ended
+from ticketing.console.reasons import LANGUAGES as LANGUAGE_NAMES
 from ticketing.console.reasons import Names, name, say, say_data
 from ticketing.console.words import EVENT_NAMES, LANGUAGES, PRIORITY_NAMES, STATUS_NAMES, WORDS
 from ticketing.errors import DomainError, Unauthorized
@@ -156,6 +157,7 @@ def render(
         teams=facts.team_names.get(language, {}),
         priorities=PRIORITY_NAMES[language],
         statuses=STATUS_NAMES[language],
+        agents={agent.email: agent.name for agent in business.config.agents},
     )
     response = request.app.state.templates.TemplateResponse(
         request,
@@ -168,6 +170,7 @@ def render(
             "category_names": facts.category_names.get(language, {}),
             "team_names": facts.team_names.get(language, {}),
             "priority_names": PRIORITY_NAMES[language],
+            "language_names": LANGUAGE_NAMES.get(language, {}),
             "say_reason": partial(say, language=language, names=names),
             "say_data": partial(say_data, language=language, names=names),
             "named": partial(name, language=language, names=names),
