@@ -9,6 +9,7 @@ intent's answer and no article. Run with the bot environment: .venv/bot/bin/pyth
 """
 
 import asyncio
+import logging
 import sys
 import tempfile
 from collections import Counter
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bot")]
 
 from rasa.core.agent import Agent  # noqa: E402
+from rasa.utils.log_utils import configure_structlog  # noqa: E402
 
 from actions.kb_actions import UNSURE_REQUEST, asks_about_hours  # noqa: E402
 from kb.evaluate import NEW, NEW_BLIND, load_cases, with_new_articles  # noqa: E402
@@ -34,6 +36,8 @@ UNSURE_TO_KB = {"request_human", "open_ticket", "ticket_status"}
 
 
 async def main() -> int:
+    # Rasa logs every parsed message at debug level unless told otherwise: that would print the blind sets' questions.
+    configure_structlog(logging.WARNING)
     agent = Agent.load(str(ROOT / "bot" / "models" / "mostrador.tar.gz"))
     kb = KnowledgeBase(ROOT / "kb_articles")
     for name in ("kb_dev.yml", "kb_fresh.yml", "kb_holdout.yml", "kb_blind_b.yml"):
