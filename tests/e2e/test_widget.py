@@ -99,6 +99,24 @@ def test_the_english_page_speaks_english_and_answers_with_the_english_article(pa
     expect(widget.log.get_by_role("button", name="Yes", exact=True)).to_be_visible()
 
 
+@pytest.mark.parametrize(
+    ("page_language", "turns", "expected"),
+    [
+        ("en", ["hola, quiero hablar con una persona", "Pedro Pérez", "pedro.perez@example.com"], "número de pedido"),
+        ("es", ["I want to talk to a person", "John Smith", "john.smith@example.com"], "order number"),
+    ],
+)
+def test_a_message_without_words_of_a_language_keeps_the_conversations_not_the_pages(
+    page, ticketing_url, page_language, turns, expected
+):
+    """A Spanish speaker on the English page typed their email and the form went on in English (the page's language
+    went with every message and decided whenever the words said nothing). It goes with the first message only."""
+    widget = Widget(page, page_language).visit(ticketing_url).open()
+    for text in turns:
+        widget.say(text)
+    assert expected in widget.last_answer()
+
+
 def test_no_opens_the_form_the_ticket_number_shows_and_the_agent_reply_arrives_live_and_after_a_reload(
     browser, ticketing_url, api
 ):

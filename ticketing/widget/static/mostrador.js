@@ -358,6 +358,10 @@
   let config = null;
   let socket = null;
   let ready = false; // connected, session confirmed and history shown
+  // Whether the customer has written in this conversation (history included). The page's language goes with the
+  // first message only: it decides the bot's language when the words say nothing ("CS-1234567"); after that a
+  // message without a language (an email, an order number) keeps the conversation's, whatever the page's.
+  let spoken = false;
   let connecting = null;
   const outbox = [];
 
@@ -369,7 +373,7 @@
       return false;
     }
     clearChoices();
-    const item = { message, metadata: { locale: lang, ...(display ? { display } : {}) } };
+    const item = { message, metadata: display ? { display } : {} };
     const bubble = render({ from: "customer", text: display || message }, { pending: !ready });
     if (ready) emit(item);
     else {
@@ -382,7 +386,9 @@
 
   function emit(item) {
     showTyping(true);
-    socket.emit("user_uttered", { message: item.message, metadata: item.metadata });
+    const metadata = spoken ? item.metadata : { ...item.metadata, locale: lang };
+    spoken = true;
+    socket.emit("user_uttered", { message: item.message, metadata });
   }
 
   function renderHistory(messages) {
@@ -447,7 +453,9 @@
       if (confirm && typeof confirm.session_id === "string") storage.set(STORE_KEY, confirm.session_id);
     });
     socket.on("history", (payload) => {
-      renderHistory(Array.isArray(payload && payload.messages) ? payload.messages : []);
+      const messages = Array.isArray(payload && payload.messages) ? payload.messages : [];
+      spoken = spoken || messages.some((m) => m && m.from === "customer");
+      renderHistory(messages);
       ready = true;
       showNotice("");
       for (const item of outbox.splice(0)) {
@@ -469,7 +477,7 @@
       const code = error && error.code;
       if (code === "rate_limited" && typeof error.message === "string") {
         // Too fast for the bot: the same message again once the socket may send (nothing is lost).
-        const retry = { message: error.message, metadata: error.metadata || { locale: lang } };
+        const retry = { message: error.message, metadata: error.metadata || {} };
         setTimeout(() => (ready ? emit(retry) : outbox.push(retry)), Math.min(10, Number(error.retry_after) || 1) * 1000 + 50);
         showNotice(t.rateLimited);
         return;
