@@ -47,6 +47,9 @@ MIN_COVERAGE = 0.40
 # "discounted display models"), which other articles do; a word no article knows still counts double against it
 # ("arriendan autos?"). Chosen on eval/kb_new: 0.35 answered 3 more, 0.30 declined one uncovered question less.
 KNOWN_WORDS_MIN_COVERAGE = 0.35
+# A question of at most this many words ("mi cuenta", "order?") with one meaningful word, which the titles or tags
+# of several articles name, gets those articles to choose from rather than the ranker's guess (bare_word_articles).
+BARE_WORD_TOKENS = 2
 # A word no article uses weighs this much of the rarest known word: it is probably what the question is about.
 UNKNOWN_TERM_FACTOR = 2.0
 LEARNED_MAX_ARTICLES = 300
@@ -83,7 +86,8 @@ class Decision:
     hits: list[Hit]
     language: str
     # Why a decline has no article even when one looks close (decline_reason): "handoff" (fraud or account
-    # takeover: the bot opens the ticket form at once), "elsewhere", "not_offered"; "" otherwise (docs/kb.md).
+    # takeover: the bot opens the ticket form at once), "elsewhere", "not_offered"; for a suggestion, "bare_word"
+    # (a word several articles are about: the bot offers them whatever NLU made of the word); "" otherwise.
     reason: str = ""
 
     @property
@@ -417,6 +421,8 @@ class _LanguageIndex:
         for term in self.known_terms:
             self._by_initial.setdefault(term[0], []).append(term)
         self.few_questions = np.array([len(a.questions) < FEW_QUESTIONS for a in articles])
+        # What each article says it is about: its title and tags (a bare word naming several is ambiguous).
+        self.headline = [frozenset(_passage_terms(" ".join([a.title, *a.tags]), language)) for a in articles]
         learned = 1 < len(articles) <= LEARNED_MAX_ARTICLES
         self.provisional = False
         if learned and previous is not None and previous.ranker is not None and previous.synonyms == self.synonyms:
@@ -533,6 +539,16 @@ class _LanguageIndex:
         per_concept = np.maximum.reduceat(present, groups, axis=1)  # one column per known concept
         return per_concept @ np.array(known_weights) / total
 
+    def bare_word_articles(self, query: str, meaning: list[set[str]]) -> list[int] | None:
+        """The articles a question of one bare word is about, when several are ("cuenta": deleting it, updating its
+        data; "order": tracking, cancelling): the ranker would pick one of them however unsure the customer's
+        intent (it answered "account" with how to delete it, at 0.99). None for any other question."""
+        if len(meaning) != 1 or len(tokens(query)) > BARE_WORD_TOKENS:
+            return None
+        alternatives = set(self.correct(sorted(meaning[0])))
+        about = [i for i, headline in enumerate(self.headline) if alternatives & headline]
+        return about if len(about) > 1 else None
+
     def best_passage(self, article: int, passage_score: np.ndarray) -> str:
         """The passage of the article closest to the query: what the bot "thought" was asked."""
         start = self.starts[article]
@@ -554,6 +570,15 @@ class _LanguageIndex:
             exp = np.exp(RETRIEVAL_SHARPNESS * (retrieval - retrieval.max()))
             ranking = np.where(self.by_retrieval, exp / exp.sum(), ranking)
         return ranking, f["coverage"], f["passage_score"]
+
+
+@dataclass(frozen=True)
+class _Found:
+    hits: list[Hit]
+    confidence: float  # the probability of the ranker's own first choice (see COVERAGE_RERANK)
+    coverage: float  # and its coverage
+    bar: float  # the coverage it needs: MIN_COVERAGE, or KNOWN_WORDS_MIN_COVERAGE
+    bare_word: bool = False  # a bare word several articles are about: the hits are those, to choose from
 
 
 class KnowledgeBase:
@@ -688,15 +713,13 @@ class KnowledgeBase:
 
     def search(self, query: str, language: str, limit: int = 3) -> list[Hit]:
         """The best articles for the query, best first, each with its confidence and coverage."""
-        return self._search(query, language, limit)[0]
+        return self._search(query, language, limit).hits
 
-    def _search(self, query: str, language: str, limit: int) -> tuple[list[Hit], float, float, float]:
-        """The hits; the confidence and coverage of the ranker's own first choice (see COVERAGE_RERANK), and the
-        coverage it needs (MIN_COVERAGE, or KNOWN_WORDS_MIN_COVERAGE)."""
+    def _search(self, query: str, language: str, limit: int) -> "_Found":
         with self._lock:
             index = self._indexes.get(language) or next(iter(self._indexes.values()), None)
         if index is None or not query.strip():
-            return [], 0.0, 0.0, MIN_COVERAGE
+            return _Found([], 0.0, 0.0, MIN_COVERAGE)
         query = query[:1000]
         synonyms = self.synonyms.get(index.language, {})
         products = self.lexicon.products.get(index.language, frozenset())
@@ -708,6 +731,9 @@ class KnowledgeBase:
         top = np.argpartition(-order, min(limit, len(order) - 1))[:limit]
         top = top[np.argsort(-order[top])]
         first = int(np.argmax(ranking))
+        if (headlined := index.bare_word_articles(query, meaning)) is not None:
+            # A bare word that several articles are about ("cuenta", "order"): those articles, to choose from.
+            top = np.array(sorted(headlined, key=lambda i: -order[i])[:limit])
         hits = [
             Hit(
                 index.articles[i],
@@ -721,11 +747,12 @@ class KnowledgeBase:
         bar = MIN_COVERAGE
         if index.by_retrieval[first] and all(set(index.correct(sorted(a))) & index._known for a in meaning):
             bar = KNOWN_WORDS_MIN_COVERAGE
-        return hits, float(ranking[first]), float(coverage[first]), bar
+        return _Found(hits, float(ranking[first]), float(coverage[first]), bar, headlined is not None)
 
     def decide(self, query: str, language: str) -> Decision:
         """Answer with the top article, suggest the closest few, or decline: the calibrated thresholds decide."""
-        hits, confidence, coverage, bar = self._search(query, language, limit=3)
+        found = self._search(query, language, limit=3)
+        hits, confidence, coverage, bar = found.hits, found.confidence, found.coverage, found.bar
         # A cue the best article's own text matches is claimed by it (decline_reason), and so are the `elsewhere`
         # cues when its body says the store takes what was bought elsewhere.
         best = hits[0].article if hits else None
@@ -743,6 +770,8 @@ class KnowledgeBase:
             return Decision("decline", [], language, reason=reason)
         if not hits or coverage < bar:
             return Decision("decline", hits, language)
+        if found.bare_word:
+            return Decision("suggest", hits, language, reason="bare_word")
         with self._lock:
             index = self._indexes.get(language) or next(iter(self._indexes.values()))
         threshold = ANSWER_CONFIDENCE if index.ranker is not None else RETRIEVAL_ANSWER_SCORE

@@ -179,7 +179,7 @@ class ActionAnswerFromKb(Action):
             ]
         best = decision.best
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent in OWN_ANSWER:
+        if intent in OWN_ANSWER and decision.reason != "bare_word":
             # Not a question the KB knows: the intent's own short answer, no misunderstanding counted.
             dispatcher.utter_message(response=OWN_ANSWER[intent], **response_words(language))
             return [SlotSet("kb_article_id", None)]

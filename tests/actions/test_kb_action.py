@@ -150,3 +150,14 @@ def test_a_complaint_of_only_emoji_opens_the_form_without_a_description_to_rejec
     events = ActionAnswerFromKb().run(dispatcher, tracker("😡😡😡", "complain"), {})
     assert dispatcher.messages == []
     assert [e["event"] for e in events] == ["followup"]  # the form, which asks the name first
+
+
+def test_a_bare_word_several_articles_are_about_gets_them_as_buttons_whatever_nlu_read(actions_env):
+    """ "account" alone read as a cancel (0.87) and got a generic "what can I help you with?"; before that, the KB
+    answered it with how to delete the account. Now the articles it may mean are offered, and a person."""
+    dispatcher = CollectingDispatcher()
+    ActionAnswerFromKb().run(dispatcher, tracker("account", "cancel", {"language": "en"}), {})
+    (message,) = dispatcher.messages
+    titles = [b["title"] for b in message["buttons"]]
+    assert "How do I delete my account?" in titles and "How do I update my personal details?" in titles
+    assert message["buttons"][-1]["payload"] == "/request_human"

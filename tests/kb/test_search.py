@@ -259,3 +259,32 @@ def test_a_watcher_sees_the_next_change_while_the_ranker_is_fitted_in_the_backgr
         time.sleep(0.05)
     assert kb._indexes["es"].ranker_columns.min() == 0  # both learned by the new fit
     assert kb.decide("despachan a isla de pascua", "es").best.article.id == "easter-island"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "about"),
+    [
+        ("en", "account", {"delete-account", "update-account-data"}),
+        ("es", "mi cuenta", {"delete-account", "update-account-data"}),
+        ("es", "pedido", {"cancel-order", "order-tracking"}),
+        ("en", "order?", {"cancel-order", "order-tracking"}),
+    ],
+)
+def test_a_bare_word_several_articles_are_about_offers_them_instead_of_guessing(language, question, about):
+    """ "account" alone was answered with how to delete the account (the ranker, 0.99 sure)."""
+    decision = KB.decide(question, language)
+    assert decision.action == "suggest"
+    assert about <= {h.article.id for h in decision.hits}
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "expected"),
+    [
+        ("es", "garantía", "warranty"),
+        ("es", "boleta?", "invoice-request"),
+        ("en", "where is my order", "order-tracking"),
+    ],
+)
+def test_a_word_one_article_is_about_or_a_real_question_is_still_answered(language, question, expected):
+    decision = KB.decide(question, language)
+    assert (decision.action, decision.best.article.id) == ("answer", expected)
