@@ -38,6 +38,7 @@ def test_search_finds_the_article_that_answers_the_question_first(client):
 def test_a_search_the_kb_cannot_answer_says_so_and_links_no_article(client):
     page = client.get("/help/es", params={"q": "¿Venden bicicletas?"}).text
     assert "No encontramos un artículo para eso" in page
+    assert "Resultados para “¿Venden bicicletas?”" in page and "Quizás buscabas" not in page  # not "did you mean" it
     assert not re.findall(r'href="/help/es/[a-z0-9-]+"', page.split("<main", 1)[1])
 
 
@@ -103,3 +104,11 @@ def test_unanswered_questions_are_grouped_and_counted_newest_first(client, clock
 def test_a_gap_report_needs_the_service_token_and_a_question(client):
     assert client.post("/api/v1/kb/gaps", json={"question": "x", "language": "es"}).status_code == 401
     assert client.post("/api/v1/kb/gaps", json={"question": "", "language": "es"}, headers=AUTH).status_code == 422
+
+
+@PAGES_ONLY
+def test_a_search_the_kb_is_unsure_of_lists_what_it_may_mean(client):
+    page = client.get("/help/es", params={"q": "mi cuenta"}).text
+    assert "Resultados para “mi cuenta”" in page and "Quizás buscabas:" in page
+    links = re.findall(r'href="/help/es/([a-z0-9-]+)"', page.split("<main", 1)[1])
+    assert {"delete-account", "update-account-data"} <= set(links)
