@@ -88,7 +88,12 @@ def test_an_events_facts_name_statuses_priorities_and_teams():
 
 def test_keys_on_the_ticket_page_are_named():
     assert say("policy normal (VIP): first response by 2026-12-09 14:00 UTC", "es", NAMES) == (
-        "política normal (VIP): primera respuesta antes del 2026-12-09 14:00 UTC"
+        "política normal (VIP): primera respuesta antes del 09-12 14:00"
+    )
+    # Times as the console shows every other time: in the business's timezone (UTC-3 in December in Santiago).
+    santiago = Names(timezone="America/Santiago")
+    assert say("resolution target passed at 2026-12-09 14:00 UTC", "es", santiago) == (
+        "venció el plazo de resolución el 09-12 11:00"
     )
     assert say("policy urgent: resolution by 2026-12-09 14:00 UTC", "es", NAMES).startswith("política urgente:")
     assert [

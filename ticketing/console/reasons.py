@@ -9,6 +9,8 @@ error) is shown as it was written. Pure: the console escapes what it returns, li
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Names:
     priorities: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
     agents: dict[str, str] = field(default_factory=dict)  # email -> name
+    timezone: str = "UTC"  # the business's: a recorded "2026-12-09 14:00 UTC" shows as the console's other times
 
 
 CHANNELS = {"es": {"web": "la web", "whatsapp": "WhatsApp", "email": "correo"}, "en": {"web": "the web"}}
@@ -240,6 +243,12 @@ def _name(kind: str, value: str | None, language: str, names: Names) -> str:
         return ""
     if kind in ("what", "subcategory"):
         return value.replace("_", " ")
+    if kind == "due":  # "2026-12-09 14:00 UTC", as the console shows times: "09-12 11:00" in Santiago
+        try:
+            moment = datetime.strptime(value, "%Y-%m-%d %H:%M UTC").replace(tzinfo=timezone.utc)
+            return moment.astimezone(ZoneInfo(names.timezone)).strftime("%d-%m %H:%M")
+        except (ValueError, ZoneInfoNotFoundError):
+            return value
     if kind == "policy" and value.endswith(" (VIP)"):  # sla.policy.policy_label
         return _name(kind, value.removesuffix(" (VIP)"), language, names) + " (VIP)"
     known = {

@@ -158,6 +158,7 @@ def render(
         priorities=PRIORITY_NAMES[language],
         statuses=STATUS_NAMES[language],
         agents={agent.email: agent.name for agent in business.config.agents},
+        timezone=business.config.timezone,
     )
     response = request.app.state.templates.TemplateResponse(
         request,
