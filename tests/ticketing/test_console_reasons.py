@@ -104,5 +104,8 @@ def test_keys_on_the_ticket_page_are_named():
         "sistema (SLA)",
     ]
     assert name("subcategory", "duplicate_charge", "es", NAMES) == "duplicate charge"
-    assert name("actor", "laura@condorstore.cl", "es", NAMES) == "laura@condorstore.cl"
+    assert name("actor", "someone@example.com", "es", NAMES) == "someone@example.com"
+    assert name("actor", "laura@condorstore.cl", "es", Names(agents={"laura@condorstore.cl": "Laura Smith"})) == (
+        "Laura Smith"
+    )
     assert say("policy high (VIP)", "es", NAMES) == "política alta (VIP)"

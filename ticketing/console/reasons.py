@@ -253,7 +253,7 @@ def _name(kind: str, value: str | None, language: str, names: Names) -> str:
         return _name(kind, value.removesuffix(" (VIP)"), language, names) + " (VIP)"
     known = {
         "plan": PLANS.get(language, {}),
-        "actor": ACTORS.get(language, {}),
+        "actor": {**names.agents, **ACTORS.get(language, {})},
         "category": names.categories,
         "team": names.teams,
         "priority": names.priorities,
