@@ -151,9 +151,14 @@ _ENGLISH = frozenset(
 _WORD = re.compile(r"[a-záéíóúüñ']+")
 
 
+# What is not words of a language: an email, a web address, anything with a digit (order and ticket numbers, codes).
+# "ana.be12cd@example.com" held the English word "be" and turned a Spanish conversation English.
+_NOT_WORDS = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+|\S*\d\S*")
+
+
 def detect_language(text: str) -> str | None:
     """Return "es" or "en" from the words used; None when the message gives no evidence either way."""
-    lowered = text.lower()
+    lowered = _NOT_WORDS.sub(" ", text.lower())
     tokens = _WORD.findall(lowered)
     if not tokens:
         return None
