@@ -201,7 +201,7 @@ class ActionAnswerFromKb(Action):
             )
         else:
             offer = [FollowupAction("action_offer_ticket")]  # its own yes/no question (ActionOfferTicket)
-        if question:
+        if question and decision.reason != "bare_word":  # "cuenta": the KB has its articles, no gap for editors
             report_gap_in_background(
                 question,
                 language,
