@@ -374,8 +374,8 @@ def _train_ranker(articles: list[Article], synonyms: dict[str, list[str]] | None
     return ranker
 
 
-# Spanish stem-changing verbs: the stressed vowel of "devuelvo" and "quiebro" against "devolver" and "quebrar"
-# "pedir" (and the other way round).
+# Spanish stem-changing verbs: the stressed vowel of "devuelvo" and "quiebro" against "devolver" and "quebrar" (and
+# the other way round).
 _STEM_CHANGES = (("ue", "o"), ("ie", "e"), ("o", "ue"), ("e", "ie"))
 
 
@@ -760,10 +760,10 @@ class KnowledgeBase:
         def claimed(reason: str, cue: re.Pattern) -> bool:  # asked only when a cue matches the question
             if best is None:
                 return False
-            if reason == "elsewhere" and any(
-                p.search(" ".join(tokens(best.body))) for p in self.lexicon.from_elsewhere.get(language, [])
-            ):
-                return True
+            if reason == "elsewhere":
+                body = " ".join(tokens(best.body))
+                if any(p.search(body) for p in self.lexicon.from_elsewhere.get(language, [])):
+                    return True
             return bool(cue.search(_article_text(best)))
 
         if reason := decline_reason(query, self.lexicon, language, claimed):

@@ -214,7 +214,7 @@ def say(reason: str | None, language: str, names: Names = Names()) -> str:
 def _sentence(text: str, language: str, names: Names) -> str | None:
     for pattern, texts in _COMPILED:
         if match := pattern.fullmatch(text):
-            values = {key: _name(key, value, language, names) for key, value in match.groupdict().items()}
+            values = {key: name(key, value, language, names) for key, value in match.groupdict().items()}
             plus = values.pop("plus") or ""
             return texts.get(language, texts["en"]).format(**values) + plus
     return None
@@ -234,11 +234,7 @@ ACTORS = {
 
 def name(kind: str, value: str | None, language: str, names: Names = Names()) -> str:
     """What a key is called in the agent's language: kind is category, team, priority, status, channel, language,
-    target, subcategory, plan or actor; an unknown value is shown as it is."""
-    return _name(kind, value, language, names)
-
-
-def _name(kind: str, value: str | None, language: str, names: Names) -> str:
+    target, subcategory, plan, actor, due (a recorded UTC time)...; an unknown value is shown as it is."""
     if value is None:
         return ""
     if kind in ("what", "subcategory"):
@@ -250,10 +246,11 @@ def _name(kind: str, value: str | None, language: str, names: Names) -> str:
         except (ValueError, ZoneInfoNotFoundError):
             return value
     if kind == "policy" and value.endswith(" (VIP)"):  # sla.policy.policy_label
-        return _name(kind, value.removesuffix(" (VIP)"), language, names) + " (VIP)"
+        return name(kind, value.removesuffix(" (VIP)"), language, names) + " (VIP)"
+    if kind == "actor":
+        return ACTORS.get(language, {}).get(value) or names.agents.get(value, value)
     known = {
         "plan": PLANS.get(language, {}),
-        "actor": {**names.agents, **ACTORS.get(language, {})},
         "category": names.categories,
         "team": names.teams,
         "priority": names.priorities,
@@ -274,7 +271,7 @@ def _blocker(text: str, language: str, names: Names) -> str:
         return text
     for pattern, texts in _BLOCKERS_COMPILED:
         if found := pattern.fullmatch(match["why"]):
-            values = {key: _name(key, value, language, names) for key, value in found.groupdict().items()}
+            values = {key: name(key, value, language, names) for key, value in found.groupdict().items()}
             return f"{match['agent']} " + texts[language].format(**values)
     return text
 
@@ -300,9 +297,9 @@ def say_data(kind: str, data: dict | None, language: str, names: Names = Names()
         return ""
     if "from" in data and "to" in data:
         of = _CHANGES.get(kind, "")
-        return f"{_name(of, str(data['from']), language, names)} → {_name(of, str(data['to']), language, names)}"
+        return f"{name(of, str(data['from']), language, names)} → {name(of, str(data['to']), language, names)}"
     parts = []
     for key, value in data.items():
-        shown = _name(key, str(value).replace("_", " ") if key == "target" else str(value), language, names)
+        shown = name(key, str(value).replace("_", " ") if key == "target" else str(value), language, names)
         parts.append(f"{_DATA_WORDS.get(language, {}).get(key, key)}: {shown}")
     return ", ".join(parts)
