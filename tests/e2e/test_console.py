@@ -218,11 +218,13 @@ def test_saved_replies_come_with_a_slash_and_shortcuts_are_listed_on_question_ma
     assert dialog.is_visible() and "Resolver el ticket" in dialog.inner_text()
 
 
-def test_on_a_phone_the_queue_ticket_and_dashboard_fit_the_screen(browser, stack, api):
+def test_on_a_phone_the_queue_ticket_dashboard_and_kb_page_fit_the_screen(browser, stack, api):
     ticket = api.get("/api/v1/tickets", params={"limit": 1}).json()["items"]
+    api.post("/api/v1/kb/gaps", json={"question": "¿venden repuestos para bicicletas eléctricas?", "language": "es"})
     phone = new_page(browser, mobile=True)
     log_in(phone, stack, "ana@condorstore.cl", language="es")
     pages = [f"{console_url(stack)}?view=team", f"{console_url(stack)}/dashboard"]
+    pages.append(f"{console_url(stack)}/kb?q=mi+cuenta&qlang=es")  # the preview's table and the unanswered ones
     pages += [f"{console_url(stack)}/tickets/{t['number']}" for t in ticket]
     for url in pages:
         phone.goto(url)
