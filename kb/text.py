@@ -29,6 +29,56 @@ STOPWORDS = {
     ),
 }
 _STEMMERS = {"es": snowballstemmer.stemmer("spanish"), "en": snowballstemmer.stemmer("english")}
+# Forms of one word that the stemmer leaves apart (irregular verbs, Snowball's short Spanish verbs): each group's
+# words all become the first word's stem. "se me cayó el dron" and "si se me cae el celular", "the bag I left" and
+# "items left behind" / "things people leave behind", "está roto" and "se rompió", "caja abierta" and "abrir la caja".
+# Only words customers use about orders, products and stores; none that is a stop word or means something else here.
+WORD_FORMS = {
+    "es": [
+        "cae caen caes caer cayo cayeron cai caido caida caidos caidas",
+        "rompe romper roto rota rotos rotas",
+        "cubre cubrir cubierto cubierta cubiertos cubiertas",
+        "devolver devuelto devuelta devueltos devueltas",
+        "volver vuelto vuelta",
+        "abre abren abrir abri abrio abierto abierta abiertos abiertas",
+        "muere mueren morir murio muerto muerta",
+        "escribir escrito escrita",
+        "pone poner puso puse pusieron puesto",
+        "dice decir dijo dije dijeron dicho",
+        "trae traer trajo trajeron traido",
+    ],
+    "en": [
+        "leave leaves leaving left",
+        "keep keeps kept",
+        "forget forgot forgotten",
+        "buy bought",
+        "pay paid",
+        "sell sold",
+        "break broke broken",
+        "lose lost",
+        "send sent",
+        "give gave given",
+        "take took taken",
+        "bring brought",
+        "find found",
+        "steal stole stolen",
+        "fall fell fallen",
+        "spend spent",
+        "freeze froze frozen",
+        "wear wore worn",
+        "tear tore torn",
+        "hold held",
+        "choose chose chosen",
+        "throw threw thrown",
+        "write wrote written",
+        "come came",
+        "go went gone",
+        "see saw seen",
+        "tell told",
+        "say said",
+        "make made",
+    ],
+}
 # Shorthand customers type in chat, mapped to the word they mean (after folding).
 SHORTHAND = {
     "es": {
@@ -115,9 +165,21 @@ def _singular_es(word: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str, language: str) -> str:
+    if (form := _FORM_OF[language].get(word)) is not None:
+        return form
+    return _stem(word, language)
+
+
+def _stem(word: str, language: str) -> str:
     if language == "es":
         word = _singular_es(word)
     return _STEMMERS[language].stemWord(word)
+
+
+_FORM_OF = {
+    language: {word: _stem(group.split()[0], language) for group in groups for word in group.split()}
+    for language, groups in WORD_FORMS.items()
+}
 
 
 def terms(text: str, language: str) -> list[str]:

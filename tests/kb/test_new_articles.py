@@ -129,6 +129,18 @@ Every store has free parking for customers for the first two hours; validate you
 are next to the main entrance.
 """
 
+UMBRELLAS = """---
+id: umbrella-rental
+title: Umbrella rental
+language: en
+category: other
+questions:
+  - can I rent an umbrella
+---
+On rainy days every store lends umbrellas for $1,000 a day. Return it to any store; an umbrella kept for more than a
+week, or broken, is charged at $8,000.
+"""
+
 
 @pytest.fixture(scope="module")
 def services_kb(tmp_path_factory):
@@ -139,6 +151,7 @@ def services_kb(tmp_path_factory):
         ("es", "regalos", GIFT_WRAP),
         ("es", "muebles", FURNITURE),
         ("en", "parking", PARKING),
+        ("en", "umbrellas", UMBRELLAS),
     ):
         (root / language / f"{name}.md").write_text(text, encoding="utf-8")
     return KnowledgeBase(root)
@@ -183,3 +196,9 @@ def test_a_new_article_lacking_only_everyday_words_the_kb_knows_still_answers(se
 )
 def test_a_word_no_article_knows_still_declines_near_a_new_article(services_kb, language, question):
     assert services_kb.decide(question, language).action == "decline"
+
+
+def test_a_verb_in_another_form_than_the_articles_is_the_same_word(services_kb):
+    """ "breaks" is "broken" in the article: the stemmer leaves them apart (kb/text.py WORD_FORMS)."""
+    decision = services_kb.decide("what if the umbrella breaks", "en")
+    assert (decision.action, decision.best.article.id) == ("answer", "umbrella-rental")

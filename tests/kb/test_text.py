@@ -2,7 +2,7 @@
 
 import pytest
 
-from kb.text import _fold_thoroughly, fold
+from kb.text import WORD_FORMS, _fold_thoroughly, _stem, fold, terms
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,26 @@ def test_the_quick_fold_agrees_with_the_thorough_one_on_every_latin_letter_and_o
     samples = [letters, letters.upper(), "Ελληνικά 日本語 😀 ﬁ ½", "n\u0303 ñ\u0301 a\u0300\u0301", "¿¡ºª«»"]
     for text in samples:
         assert fold(text) == _fold_thoroughly(text.lower())
+
+
+@pytest.mark.parametrize(
+    "language, one, other",
+    [
+        ("es", "se me cayó el celular", "se me cae el celular"),
+        ("es", "pantalla rota", "pantalla romper"),
+        ("es", "abierta la caja", "abrir la caja"),
+        ("es", "está cubierto", "lo cubre"),
+        ("en", "items left behind", "items leave behind"),
+        ("en", "kept for 30 days", "keep for 30 days"),
+        ("en", "I forgot my umbrella", "forgotten umbrella"),
+    ],
+)
+def test_forms_of_one_word_the_stemmer_leaves_apart_are_one_term(language, one, other):
+    assert terms(one, language) == terms(other, language)
+
+
+def test_every_word_form_group_stems_apart_without_the_table():
+    """Each group earns its place: without it, at least one of its words would be a different term."""
+    for language, groups in WORD_FORMS.items():
+        for group in groups:
+            assert len({_stem(word, language) for word in group.split()}) > 1, group
