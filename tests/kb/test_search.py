@@ -102,11 +102,24 @@ def test_delivered_elsewhere_and_store_cards_are_still_ours():
         ("venden seguros para autos?", "es"),
         ("cuanto cuesta el seguro contra robo para el celular", "es"),
         ("do you offer phone insurance", "en"),
+        ("would you buy second hand laptops", "en"),
+        ("quiero vender mi tablet usada", "es"),
     ],
 )
 def test_a_service_the_store_does_not_offer_is_declined(question, language):
     decision = KB.decide(question, language)
     assert (decision.action, decision.reason, decision.hits) == ("decline", "not_offered", [])
+
+
+@pytest.mark.parametrize(
+    "question, language",
+    [
+        ("i bought a used phone from you, does the warranty cover it", "en"),
+        ("compré un celular usado, tiene garantía?", "es"),
+    ],
+)
+def test_a_used_device_bought_here_is_not_a_buyback(question, language):
+    assert KB.decide(question, language).best.article.id == "warranty"
 
 
 def test_a_safe_payment_is_not_insurance():
