@@ -777,4 +777,7 @@ class KnowledgeBase:
         threshold = ANSWER_CONFIDENCE if index.ranker is not None else RETRIEVAL_ANSWER_SCORE
         if confidence >= threshold:
             return Decision("answer", hits[:1], language)
-        return Decision("suggest", [h for h in hits if h.coverage >= MIN_COVERAGE], language)
+        # Only articles that cover the question as well as an answer must: when none does, there is nothing to offer.
+        if suggestions := [h for h in hits if h.coverage >= bar]:
+            return Decision("suggest", suggestions, language)
+        return Decision("decline", hits, language)
