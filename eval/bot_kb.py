@@ -40,7 +40,7 @@ async def main() -> int:
     configure_structlog(logging.WARNING)
     agent = Agent.load(str(ROOT / "bot" / "models" / "mostrador.tar.gz"))
     kb = KnowledgeBase(ROOT / "kb_articles")
-    for name in ("kb_dev.yml", "kb_fresh.yml", "kb_holdout.yml", "kb_blind_b.yml"):
+    for name in ("kb_dev.yml", "kb_fresh.yml", "kb_probe.yml", "kb_holdout.yml", "kb_blind_b.yml"):
         blind = name in ("kb_holdout.yml", "kb_blind_b.yml")
         print(f"{name}:")
         await evaluate(agent, kb, load_cases(ROOT / "eval" / name), verbose="--verbose" in sys.argv and not blind)
@@ -81,10 +81,14 @@ async def evaluate(agent, kb: KnowledgeBase, cases, verbose: bool) -> None:
     total = sum(stats.values(), Counter())
     print(" ", {k: v for k, v in total.items() if k.startswith("routed:")})
     for language, c in [*sorted(stats.items()), ("all", total)]:
-        print(
-            f"  {language}: answered right {c['right'] / c['answerable']:.1%} of {c['answerable']} answerable; "
-            f"declined {c['declined'] / c['unanswerable']:.1%} of {c['unanswerable']} the KB does not cover"
-        )
+        parts = []
+        if c["answerable"]:
+            parts.append(f"answered right {c['right'] / c['answerable']:.1%} of {c['answerable']} answerable")
+        if c["unanswerable"]:
+            parts.append(
+                f"declined {c['declined'] / c['unanswerable']:.1%} of {c['unanswerable']} the KB does not cover"
+            )
+        print(f"  {language}: " + "; ".join(parts))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """`make eval-kb`: how well the bot answers the check sets, next to a BM25 baseline (bm25s, stemmed, stop words).
 
-Four sets: eval/kb_dev.yml (the dev set), eval/kb_fresh.yml (written apart from it, to catch tuning that only
-helps the dev set), and two blind sets, eval/kb_holdout.yml (written apart from both) and eval/kb_blind_b.yml (by
+Five sets: eval/kb_dev.yml (the dev set), eval/kb_fresh.yml (written apart from it, to catch tuning that only
+helps the dev set), eval/kb_probe.yml (120 questions the KB does not cover, written to find why such questions get
+answered; tuning reads its errors), and two blind sets, eval/kb_holdout.yml (written apart from both) and eval/kb_blind_b.yml (by
 another author, from the article bodies alone): only their totals are printed, never their wrong answers, even
-with --errors. The fresh and blind sets are added to any run that does not name them (`--no-fresh`,
+with --errors. The fresh, probe and blind sets are added to any run that does not name them (`--no-fresh`,
 `--no-holdout` leave them out). Then the new-article checks (eval/kb_new, and eval/kb_new_blind with totals only),
 each with its articles added to a copy of the KB (`--no-new` leaves them out).
 
@@ -30,6 +31,7 @@ from kb.text import fold
 ROOT = Path(__file__).resolve().parent.parent
 SUGGESTED = "(suggested)"
 FRESH = ROOT / "eval" / "kb_fresh.yml"
+PROBE = ROOT / "eval" / "kb_probe.yml"
 # Blind: tuning may read their totals, never their individual errors (--errors skips them). Set B was written by
 # another author from the article bodies alone, without the sample questions or any other set in view.
 HOLDOUT = ROOT / "eval" / "kb_holdout.yml"
@@ -225,7 +227,7 @@ def print_errors(name: str, cases, kb: KnowledgeBase) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sets", type=Path, nargs="*", default=[ROOT / "eval" / "kb_dev.yml"])
-    parser.add_argument("--no-fresh", action="store_true", help="leave out eval/kb_fresh.yml")
+    parser.add_argument("--no-fresh", action="store_true", help="leave out eval/kb_fresh.yml and kb_probe.yml")
     parser.add_argument(
         "--no-holdout", action="store_true", help="leave out the blind sets (eval/kb_holdout.yml, eval/kb_blind_b.yml)"
     )
@@ -234,7 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="list the questions answered wrongly")
     args = parser.parse_args(argv)
     sets = list(args.sets)
-    for path, skip in ((FRESH, args.no_fresh), (HOLDOUT, args.no_holdout), (BLIND_B, args.no_holdout)):
+    for path, skip in (
+        (FRESH, args.no_fresh),
+        (PROBE, args.no_fresh),
+        (HOLDOUT, args.no_holdout),
+        (BLIND_B, args.no_holdout),
+    ):
         if not skip and path.exists() and all(p.resolve() != path for p in sets):
             sets.append(path)
     kb = KnowledgeBase(args.kb)

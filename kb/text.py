@@ -17,7 +17,7 @@ STOPWORDS = {
         "hola buenas buenos dias tardes noches porfa favor xfa plis gracias po cachai weon tb tmb pq xq ke k "
         "usted ustedes ustedes quisiera quiero puedo puede pueden necesito saber consulta pregunta tengo "
         "tienen hacer hago ahi alla eh ah ok pa pal pa'l nomas oigan oiga weno re super harto tiene tenia tenemos "
-        "estan estaba mio mia mios mias todo toda todos todas aca igual cosa cosas vez onda".split()
+        "estan estaba mio mia mios mias todo toda todos todas aca igual cosa cosas vez onda va".split()
     ),
     "en": frozenset(
         "a about am an and any are as at be been but by can could did do does doing for from get got had has "
@@ -25,7 +25,7 @@ STOPWORDS = {
         "that the their them then there these they this to u ur was we were what when where which who why "
         "will with would you your yours thanks thx hi want need know tell question ask asking im there theres whats "
         "wheres hows dont doesnt didnt isnt arent wasnt cant wont couldnt ive id ill youre guys lol ok okay yeah "
-        "some anything something really very also too many".split()
+        "some anything something really very also too many he she him her his hers us".split()
     ),
 }
 _STEMMERS = {"es": snowballstemmer.stemmer("spanish"), "en": snowballstemmer.stemmer("english")}
@@ -151,8 +151,12 @@ _FOLDED = re.compile(
 )
 
 
+# An apostrophe inside a word joins it: "what's" is "whats" (a stop word), not "what" and a term "s".
+_APOSTROPHE = re.compile(r"(?<=[a-z0-9ñ])['’](?=[a-z0-9ñ])")
+
+
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(fold(text))
+    return _TOKEN.findall(_APOSTROPHE.sub("", fold(text)))
 
 
 def _singular_es(word: str) -> str:

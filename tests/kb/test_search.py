@@ -78,6 +78,8 @@ def test_fraud_and_account_takeover_go_to_a_person_not_to_an_article(question, l
         ("lo compré en otro lado, me lo reciben en garantía?", "es"),
         ("my card was declined on another website, why", "en"),
         ("can i return a phone i bought elsewhere", "en"),
+        ("como cancelo mi suscripcion de netflix", "es"),
+        ("cancel my disney plus membership", "en"),
     ],
 )
 def test_a_purchase_or_site_of_another_company_is_declined_without_an_article(question, language):
@@ -85,6 +87,14 @@ def test_a_purchase_or_site_of_another_company_is_declined_without_an_article(qu
     assert decision.action == "decline"
     assert decision.reason == "elsewhere"
     assert decision.hits == []
+
+
+@pytest.mark.parametrize(
+    "question, language",
+    [("how do I install netflix on my new smart tv", "en"), ("como instalo netflix en el tv nuevo", "es")],
+)
+def test_a_streaming_app_on_a_device_from_the_store_is_still_ours(question, language):
+    assert KB.decide(question, language).best.article.id == "device-setup"
 
 
 def test_delivered_elsewhere_and_store_cards_are_still_ours():
@@ -104,6 +114,10 @@ def test_delivered_elsewhere_and_store_cards_are_still_ours():
         ("do you offer phone insurance", "en"),
         ("would you buy second hand laptops", "en"),
         ("quiero vender mi tablet usada", "es"),
+        ("can I bring my dog along to the Costanera store", "en"),
+        ("do you have a trade in program for laptops", "en"),
+        ("will you price match another shop", "en"),
+        ("si la encuentro mas barata en otra tienda igualan el precio?", "es"),
     ],
 )
 def test_a_service_the_store_does_not_offer_is_declined(question, language):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kb.text import WORD_FORMS, _fold_thoroughly, _stem, fold, terms
+from kb.text import WORD_FORMS, _fold_thoroughly, _stem, fold, terms, tokens
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,10 @@ def test_every_word_form_group_stems_apart_without_the_table():
     for language, groups in WORD_FORMS.items():
         for group in groups:
             assert len({_stem(word, language) for word in group.split()}) > 1, group
+
+
+def test_an_apostrophe_joins_a_word_instead_of_leaving_a_letter_that_counts_as_a_term():
+    """ "what's" was "what" and "s", and "s" a term some article had: "what's the dollar rate" looked covered."""
+    assert tokens("what's it, won’t it") == ["whats", "it", "wont", "it"]
+    assert terms("what's the dollar rate today", "en") == ["dollar", "rate", "today"]
+    assert terms("has anyone seen her", "en") == ["anyon", "see"]
