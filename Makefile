@@ -102,8 +102,8 @@ bench-ticketing: $(BACKEND)/.installed
 bench-lookup: $(BACKEND)/.installed
 	cd benchmarks && ../$(PY) lookup_bench.py
 
-bench-kb: $(BACKEND)/.installed
-	cd benchmarks && ../$(PY) kb_bench.py
+bench-kb: $(BACKEND)/.installed $(BOT)/.installed $(MODEL)
+	cd benchmarks && ../$(PY) kb_bench.py && ../$(PY) kb_bench.py --reload-rest 3
 
 bench-console: $(BACKEND)/.installed node_modules/.installed
 	cd benchmarks && ../$(PY) console_bench.py --screenshots

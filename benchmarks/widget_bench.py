@@ -73,7 +73,7 @@ def wait_until(page, predicate: str, arg, timeout: float = 60) -> None:
         time.sleep(0.01)
 
 
-def start_stack(work) -> Stack:
+def start_stack(work, extra_env: dict[str, str] | None = None) -> Stack:
     env = {
         "TICKETING_API_TOKEN": secrets.token_urlsafe(16),
         "TICKETING_SECRET_KEY": secrets.token_urlsafe(16),
@@ -82,6 +82,7 @@ def start_stack(work) -> Stack:
         "BOT_TRACKER_DB": str(work / "tracker.db"),
     }
     env["ACTIONS_TICKETING_TOKEN"] = env["TICKETING_API_TOKEN"]
+    env.update(extra_env or {})
     run_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     for command in ("migrate", "load-demo"):
         subprocess.run([str(BACKEND_PY), "-m", "ticketing.cli", command], env=run_env, cwd=ROOT, check=True)
