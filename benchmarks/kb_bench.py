@@ -247,7 +247,10 @@ def quality_section() -> str:
         "recall | decline recall × baseline |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    sets = [(ROOT / "eval" / name, None) for name in ("kb_dev.yml", "kb_fresh.yml", "kb_holdout.yml", "kb_blind_b.yml")]
+    sets = [
+        (ROOT / "eval" / name, None)
+        for name in ("kb_dev.yml", "kb_fresh.yml", "kb_probe.yml", "kb_holdout.yml", "kb_blind_b.yml")
+    ]
     sets += [(check / "questions.yml", check) for check in (NEW, NEW_BLIND)]
     for path, check in sets:
         with tempfile.TemporaryDirectory() as tmp:
@@ -264,8 +267,12 @@ def quality_section() -> str:
             else path.stem
         )
         cells = []
-        for key in ("top1", "decline_recall"):
-            cells += [f"{ours_row[key]:.1%}", f"{bm25_row[key]:.1%}", f"{ours_row[key] / max(bm25_row[key], 1e-9):.2f}"]
+        for key, asked in (
+            ("top1", any(c.expected for c in cases)),
+            ("decline_recall", any(not c.expected for c in cases)),
+        ):
+            ratio = f"{ours_row[key] / max(bm25_row[key], 1e-9):.2f}"
+            cells += [f"{ours_row[key]:.1%}", f"{bm25_row[key]:.1%}", ratio] if asked else ["–"] * 3  # none asked
         lines.append(
             f"| {name} | {len(cases)} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} | {cells[4]} | {cells[5]} |"
         )

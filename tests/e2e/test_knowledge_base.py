@@ -137,9 +137,10 @@ def test_an_article_titled_like_a_request_to_act_leaves_the_request_to_a_person(
 
 def test_new_articles_answer_customers_words_through_rest(rasa_url, kb_dir):
     """eval/kb_new through the whole bot (REST, NLU, rules, action server): its ten articles dropped in, each question
-    asked in a conversation of its own. The figure is printed (`pytest -s`): 39 of 51 answered right and 17 of 20
-    declined alone, 38 of 51 after the other tests here (questions asked while the ranker was still being fitted
-    again in the background rank with the previous one). The floor leaves that room: 35 (69%) and 15 (75%)."""
+    asked in a conversation of its own. The figure is printed (`pytest -s`): 46 of 51 answered right and 18 of 20
+    declined alone (2026-12-08); after the other tests here, questions asked while the ranker is still being fitted
+    again in the background rank with the previous one, which cost one answer before. The floor leaves that room:
+    43 (84%) and 17 (85%)."""
     check = REPO_ROOT / "eval" / "kb_new"
     added = []
     try:
@@ -168,7 +169,7 @@ def test_new_articles_answer_customers_words_through_rest(rasa_url, kb_dir):
                 declined += got is None
         unanswerable = len(cases) - answerable
         print(f"kb_new through REST: {right}/{answerable} answered right, {declined}/{unanswerable} declined")
-        assert right >= 35 and declined >= 15
+        assert right >= 43 and declined >= 17
     finally:
         for target in added:
             target.unlink(missing_ok=True)
