@@ -171,11 +171,17 @@ def load_lexicon(path: Path) -> tuple[Lexicon, list[str]]:
         return Lexicon.empty(), [f"{path}: ignored, not products/handoff lists per language: {exc}"]
 
 
+def cue_text(text: str) -> str:
+    """Text as the lexicon's cues read it: folded words, "ñ" as "n" (cues are written without it, and customers type
+    "contraseña" or "contrasena")."""
+    return " ".join(tokens(text)).replace("ñ", "n")
+
+
 def _cue_pattern(cue: str) -> re.Pattern:
-    """ "re:..." is a regular expression on the folded question; anything else a whole word or phrase."""
+    """ "re:..." is a regular expression on the question's cue_text; anything else a whole word or phrase."""
     if cue.startswith("re:"):
         return re.compile(cue[3:])
-    words = " ".join(tokens(cue))
+    words = cue_text(cue)
     return re.compile(r"\b" + re.escape(words).replace(r"\ ", r"\s+") + r"\b")
 
 
@@ -188,7 +194,7 @@ def decline_reason(
 
     An "elsewhere" or "not_offered" cue that the best article's own text matches is `claimed`: the store has
     written about it (a trade-in article once it offers trade-ins), so it no longer declines. Fraud cues always do."""
-    text = " ".join(tokens(query))
+    text = cue_text(query)
     for reason, cues_by_language in (
         ("handoff", lexicon.handoff),
         ("elsewhere", lexicon.elsewhere),
@@ -275,7 +281,7 @@ def _passage_terms(text: str, language: str) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)
 def _article_text(article: Article) -> str:
     """An article's title, sample questions and body as the lexicon's cues read a question: folded words."""
-    return " ".join(tokens(" ".join([article.title, *article.questions, article.body])))
+    return cue_text(" ".join([article.title, *article.questions, article.body]))
 
 
 @lru_cache(maxsize=50_000)
@@ -761,7 +767,7 @@ class KnowledgeBase:
             if best is None:
                 return False
             if reason == "elsewhere":
-                body = " ".join(tokens(best.body))
+                body = cue_text(best.body)
                 if any(p.search(body) for p in self.lexicon.from_elsewhere.get(language, [])):
                     return True
             return bool(cue.search(_article_text(best)))

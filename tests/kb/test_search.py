@@ -60,6 +60,7 @@ def test_a_product_name_does_not_make_an_uncovered_question_answerable(question,
     [
         ("me robaron la clave y alguien compró con mi cuenta!!", "es"),
         ("aparece una compra que yo no hice en mi cuenta", "es"),
+        ("me robaron la contraseña", "es"),  # typed with ñ: the cues are written without it
         ("someone hacked my account and ordered a laptop", "en"),
         ("there are charges i didn't make on my condor account", "en"),
     ],
@@ -80,6 +81,8 @@ def test_fraud_and_account_takeover_go_to_a_person_not_to_an_article(question, l
         ("can i return a phone i bought elsewhere", "en"),
         ("como cancelo mi suscripcion de netflix", "es"),
         ("cancel my disney plus membership", "en"),
+        ("se me olvidó la contraseña de netflix", "es"),
+        ("forgot my spotify password", "en"),
     ],
 )
 def test_a_purchase_or_site_of_another_company_is_declined_without_an_article(question, language):
