@@ -285,5 +285,6 @@ def test_outside_business_hours_the_widget_says_when_people_are_back_and_the_bot
     page.route("**/widget/v1/config", closed_until_monday)  # the calendar's answer on a Saturday afternoon
     widget = Widget(page, "es").visit(ticketing_url).open()
     expect(page.get_by_role("dialog")).to_contain_text(re.compile(r"vuelve el lunes,? 30 de noviembre.*09:00"))
+    expect(page.get_by_role("dialog")).to_contain_text("hora de Chile")  # not "CLST" or "GMT-3"
     widget.say("cuánto demora el envío a regiones?")
     expect(widget.log.get_by_role("link", name=re.compile("Plazos de entrega"))).to_be_visible()

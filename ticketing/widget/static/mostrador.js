@@ -421,7 +421,7 @@
     const hours = config && config.hours;
     if (!hours || hours.open || !hours.opens_at) return;
     const when = new Intl.DateTimeFormat(lang === "es" ? "es-CL" : "en-US", {
-      weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit", timeZone: hours.timezone, timeZoneName: "short",
+      weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit", timeZone: hours.timezone, timeZoneName: "longGeneric",  // "hora de Chile", not "CLST" or "GMT-3"
     }).format(new Date(hours.opens_at));
     subtitle.textContent = t.away.replace("{when}", when);
     subtitle.classList.add("mw-away");
