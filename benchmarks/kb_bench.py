@@ -23,7 +23,7 @@ if "--code" in sys.argv:  # the reload worker measures another checkout's kb/ (t
 else:
     sys.path.insert(0, str(ROOT))
 from kb.articles import Article, load_articles
-from kb.evaluate import NEW, NEW_BLIND, Bm25Baseline, evaluate, load_cases, ours, with_new_articles
+from kb.evaluate import NEW, NEW_BLIND, NEW_C, Bm25Baseline, evaluate, load_cases, ours, with_new_articles
 from kb.search import KnowledgeBase
 
 
@@ -251,7 +251,7 @@ def quality_section() -> str:
         (ROOT / "eval" / name, None)
         for name in ("kb_dev.yml", "kb_fresh.yml", "kb_probe.yml", "kb_holdout.yml", "kb_blind_b.yml")
     ]
-    sets += [(check / "questions.yml", check) for check in (NEW, NEW_BLIND)]
+    sets += [(check / "questions.yml", check) for check in (NEW, NEW_C, NEW_BLIND)]
     for path, check in sets:
         with tempfile.TemporaryDirectory() as tmp:
             root = with_new_articles(ROOT / "kb_articles", Path(tmp), check) if check else ROOT / "kb_articles"
