@@ -404,3 +404,15 @@ def test_priority_reasons_and_the_timeline_speak_the_agents_language(client):
     en = client.get(f"/console/tickets/{ticket['number']}?lang=en").text
     assert f"type: {facts.category_names['en'][ticket['category']]} tickets start at" in en
     assert "received on the web, in Spanish" in en and "by hand: set to low by" in en
+
+
+def test_the_editors_preview_says_why_the_bot_would_not_answer_in_their_words(client):
+    console_login(client, "ana@condorstore.cl")  # Spanish console
+    fraud = client.get("/console/kb?q=me robaron la contraseña&qlang=es").text
+    assert "siempre lo atiende una persona" in fraud and "(handoff)" not in fraud
+    uncovered = client.get("/console/kb?q=venden bicicletas eléctricas plegables&qlang=es").text
+    assert "ningún artículo cubre lo suficiente" in uncovered
+    client.post("/api/v1/kb/gaps", json={"question": "arriendan proyectores?", "language": "es"}, headers=AUTH)
+    gaps = client.get("/console/kb").text
+    row = gaps[gaps.index("arriendan proyectores?") :]
+    assert "<td>español</td>" in row[:600]
