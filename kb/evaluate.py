@@ -2,11 +2,11 @@
 
 Five sets: eval/kb_dev.yml (the dev set), eval/kb_fresh.yml (written apart from it, to catch tuning that only
 helps the dev set), eval/kb_probe.yml (240 questions the KB does not cover, written to find why such questions get
-answered; tuning reads its errors), and two blind sets, eval/kb_holdout.yml (written apart from both) and eval/kb_blind_b.yml (by
-another author, from the article bodies alone): only their totals are printed, never their wrong answers, even
-with --errors. The fresh, probe and blind sets are added to any run that does not name them (`--no-fresh`,
-`--no-holdout` leave them out). Then the new-article checks (eval/kb_new, eval/kb_new_c, and eval/kb_new_blind with totals only),
-each with its articles added to a copy of the KB (`--no-new` leaves them out).
+answered; tuning reads its errors), and two blind sets, eval/kb_holdout.yml (written apart from both) and
+eval/kb_blind_b.yml (by another author, from the article bodies alone): only their totals are printed, never their
+wrong answers, even with --errors. The fresh, probe and blind sets are added to any run that does not name them
+(`--no-fresh`, `--no-holdout` leave them out). Then the new-article checks (eval/kb_new, eval/kb_new_c, and
+eval/kb_new_blind with totals only), each with its articles added to a copy of the KB (`--no-new` leaves them out).
 
 For each language: top-1 accuracy on answerable questions (answered outright with the right article; a
 suggestion does not count), how many were only suggested, and decline precision/recall on the questions

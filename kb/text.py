@@ -39,7 +39,6 @@ WORD_FORMS = {
         "rompe romper roto rota rotos rotas",
         "cubre cubrir cubierto cubierta cubiertos cubiertas",
         "devolver devuelto devuelta devueltos devueltas",
-        "volver vuelto vuelta",
         "abre abren abrir abri abrio abierto abierta abiertos abiertas",
         "muere mueren morir murio muerto muerta",
         "escribir escrito escrita",
