@@ -1,7 +1,7 @@
 """`make eval-kb`: how well the bot answers the check sets, next to a BM25 baseline (bm25s, stemmed, stop words).
 
 Five sets: eval/kb_dev.yml (the dev set), eval/kb_fresh.yml (written apart from it, to catch tuning that only
-helps the dev set), eval/kb_probe.yml (240 questions the KB does not cover, written to find why such questions get
+helps the dev set), eval/kb_probe.yml (360 questions the KB does not cover, written to find why such questions get
 answered; tuning reads its errors), and two blind sets, eval/kb_holdout.yml (written apart from both) and
 eval/kb_blind_b.yml (by another author, from the article bodies alone): only their totals are printed, never their
 wrong answers, even with --errors. The fresh, probe and blind sets are added to any run that does not name them

@@ -73,6 +73,9 @@ SYNONYMS_FILE = "synonyms.yml"
 LEXICON_FILE = "lexicon.yml"
 # After a brand ("galaxy", "xiaomi"), this many following words that the KB does not know are the model's name.
 MODEL_NAME_WORDS = 3
+# Words that name a model's variant after a product was named ("iphone 15 pro max", "galaxy s24 ultra", "ps5 slim"):
+# part of its name, neutral for coverage.
+MODEL_WORDS = frozenset("pro max ultra plus mini lite slim air fe".split())
 WORD_WEIGHT = 0.6
 RETRIEVAL_WEIGHTS = {"word": 0.1, "char": 0.2, "article": 0.6, "coverage": 0.1}
 PASSAGE_WEIGHTS = {"title": 1.0, "question": 1.0, "tags": 0.8, "summary": 0.8}
@@ -234,7 +237,7 @@ def concepts(
     """The question's meaningful terms for coverage, each a set of alternative stems; and whether it names a product.
 
     A word with synonyms is covered by any of them ("celu": celular, telefono). Product words, brands, model codes
-    ("s24", "m3") and the unknown words right after a brand ("galaxy z flip") say which product, not what about
+    ("s24", "m3"), variants after them ("pro max") and the unknown words right after a brand ("galaxy z flip") say which product, not what about
     it: they neither count for nor against an article.
     """
     words = tokens(query)
@@ -251,11 +254,14 @@ def concepts(
         is_code = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
         if word in products or is_code:
             named_product = True
-            after_brand = MODEL_NAME_WORDS
+            # A model code ends the name, as a model number does: "galaxy s24 water resistant" is about water.
+            after_brand = 0 if is_code else MODEL_NAME_WORDS
             continue
         if word.isdigit():
             after_brand = 0  # a model number ends the name: "pixel 8 waterproof" is about being waterproof
             continue
+        if named_product and word in MODEL_WORDS:
+            continue  # "iphone 15 pro max", "s24 ultra", "ps5 slim"
         analysed = terms(word, language)
         if not analysed:
             after_brand = 0

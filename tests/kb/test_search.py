@@ -39,7 +39,14 @@ def test_questions_the_kb_does_not_cover_are_declined(question, language):
 
 @pytest.mark.parametrize(
     ("question", "language"),
-    [("is the galaxy s24 in stock", "en"), ("tienen la play 5?", "es"), ("hay stock del xiaomi redmi note 13?", "es")],
+    [
+        ("is the galaxy s24 in stock", "en"),
+        ("tienen la play 5?", "es"),
+        ("hay stock del xiaomi redmi note 13?", "es"),
+        ("tienen el iphone 15 pro max?", "es"),  # "pro max" after the number is still the name
+        ("is the galaxy s24 ultra in stock", "en"),
+        ("tienen la ps5 slim?", "es"),
+    ],
 )
 def test_a_product_the_kb_never_names_does_not_make_a_stock_question_unanswerable(question, language):
     decision = KB.decide(question, language)
@@ -49,7 +56,12 @@ def test_a_product_the_kb_never_names_does_not_make_a_stock_question_unanswerabl
 
 @pytest.mark.parametrize(
     ("question", "language"),
-    [("is the pixel 8 waterproof", "en"), ("do you ship to peru", "en"), ("venden bicicletas?", "es")],
+    [
+        ("is the pixel 8 waterproof", "en"),
+        ("is the galaxy s24 water resistant?", "en"),  # a model code ends the name, as a number does
+        ("do you ship to peru", "en"),
+        ("venden bicicletas?", "es"),
+    ],
 )
 def test_a_product_name_does_not_make_an_uncovered_question_answerable(question, language):
     assert KB.decide(question, language).action == "decline"
@@ -121,6 +133,8 @@ def test_delivered_elsewhere_and_store_cards_are_still_ours():
         ("do you have a trade in program for laptops", "en"),
         ("will you price match another shop", "en"),
         ("si la encuentro mas barata en otra tienda igualan el precio?", "es"),
+        ("va a llover el sábado en viña?", "es"),
+        ("will it rain in santiago tomorrow", "en"),
     ],
 )
 def test_a_service_the_store_does_not_offer_is_declined(question, language):
@@ -137,6 +151,15 @@ def test_a_service_the_store_does_not_offer_is_declined(question, language):
 )
 def test_a_used_device_bought_here_is_not_a_buyback(question, language):
     assert KB.decide(question, language).best.article.id == "warranty"
+
+
+@pytest.mark.parametrize(
+    "question, language",
+    [("mi celular se mojó con la lluvia, lo cubre la garantía?", "es"), ("my phone got wet, is it covered", "en")],
+)
+def test_a_wet_device_is_what_the_warranty_calls_liquid_damage(question, language):
+    decision = KB.decide(question, language)
+    assert (decision.action, decision.best.article.id) == ("answer", "warranty")
 
 
 def test_a_safe_payment_is_not_insurance():
