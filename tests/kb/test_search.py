@@ -153,6 +153,11 @@ def test_a_used_device_bought_here_is_not_a_buyback(question, language):
     assert KB.decide(question, language).best.article.id == "warranty"
 
 
+def test_a_delivery_question_that_mentions_rain_is_not_a_weather_forecast():
+    decision = KB.decide("cuando llega mi pedido si mañana va a llover?", "es")
+    assert (decision.action, decision.best.article.id) == ("answer", "delivery-times")
+
+
 @pytest.mark.parametrize(
     "question, language",
     [("mi celular se mojó con la lluvia, lo cubre la garantía?", "es"), ("my phone got wet, is it covered", "en")],
